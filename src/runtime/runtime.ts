@@ -1,0 +1,99 @@
+/**
+ * The runtime-abstraction layer: everything pronghorn needs from Node, Bun or Deno, and nothing
+ * more. Only files under src/runtime/ implement it or touch `node:net`, `node:child_process`,
+ * `Bun.*` or `Deno.*`; http/ sees only `Socket`/`SocketEvents`, the supervisor only the process
+ * half. Each implementation is tied to this interface by an annotation
+ * (`export const nodeRuntime: Runtime = ...`), so the compiler checks every runtime against it.
+ *
+ * Two halves, owned separately: `NetRuntime` (listen and move bytes) and `ProcessRuntime`
+ * (spawn workers, pass listening fds, signals, IPC, timers).
+ */
+
+export type RuntimeName = "node" | "bun" | "deno";
+
+/** The peer of a connection, in the shape Deno's ServeHandlerInfo.remoteAddr has. */
+export interface RemoteAddr {
+  transport: "tcp" | "unix";
+  hostname: string;
+  port: number;
+}
+
+/** Where to listen. `fd` adopts an inherited listening socket (supervisor, Server::Starter, systemd). */
+export type ListenTarget =
+  | { kind: "tcp"; host: string; port: number }
+  | { kind: "unix"; path: string }
+  | { kind: "fd"; fd: number; name: string };
+
+// ---------------------------------------------------------------------------------------------
+// NetRuntime: accept connections and move bytes.
+// ---------------------------------------------------------------------------------------------
+
+/** What the HTTP layer does with one connection's events; returned by the accept callback. */
+export interface SocketEvents {
+  /** Bytes arrived. `bytes` is valid only during the call: it may be a view into a buffer the
+   *  runtime reuses (on Node, wasm memory itself). Copy what must outlive the call. */
+  data(bytes: Uint8Array): void;
+  /** Everything written so far has been handed to the kernel. */
+  drain(): void;
+  /** The peer closed its sending side (EOF). */
+  end(): void;
+  /** The socket is gone (destroyed, errored, or closed on both sides); no more events follow. */
+  close(): void;
+}
+
+/** One accepted connection, as the HTTP layer sees it. */
+export interface Socket {
+  readonly remote: RemoteAddr;
+  /** Queue bytes for writing (the caller must not reuse `bytes` afterwards). Returns false when
+   *  the kernel did not take everything: wait for `drain` before writing more. */
+  write(bytes: Uint8Array): boolean;
+  /** Stop / restart `data` events (request-body backpressure). */
+  pause(): void;
+  resume(): void;
+  /** Flush queued writes, then send FIN and close. */
+  end(): void;
+  /** Close at once, dropping queued writes. */
+  destroy(): void;
+}
+
+export interface ListenOptions {
+  backlog: number;
+  /** A buffer the runtime may read socket bytes straight into (zero-copy into wasm memory where
+   *  the runtime allows it, see REFERENCE.md part 3 §2.1). `data` then receives subarrays of it. */
+  readBuffer?: Uint8Array;
+}
+
+export interface Listener {
+  readonly target: ListenTarget;
+  /** Where clients reach it, as printed on start: `http://0.0.0.0:5000/`, `unix:/tmp/app.sock`. */
+  readonly url: string;
+  /** The bound TCP port (useful with port 0), or 0 for unix sockets. */
+  readonly port: number;
+  /** Stop accepting. Accepted connections are left alone; the socket itself stays open in other
+   *  processes holding it (closing our fd is never a shutdown(2) of the shared socket). */
+  close(): Promise<void>;
+}
+
+export interface NetRuntime {
+  listen(
+    target: ListenTarget,
+    options: ListenOptions,
+    accept: (socket: Socket, listener: Listener) => SocketEvents,
+  ): Promise<Listener>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ProcessRuntime: the supervisor's and the worker's process-level needs. Extended by the
+// supervisor's owner as needed; the supervisor's policy depends only on this interface, so a
+// fake implementation can drive it in unit tests.
+// ---------------------------------------------------------------------------------------------
+
+export type Signal = "SIGTERM" | "SIGINT" | "SIGQUIT" | "SIGHUP" | "SIGUSR1" | "SIGKILL";
+
+export interface ProcessRuntime {
+  // (defined by the supervisor's owner)
+}
+
+export interface Runtime extends NetRuntime, ProcessRuntime {
+  readonly name: RuntimeName;
+}

@@ -1,0 +1,207 @@
+// Black-box test harness: start pronghorn exactly as a user would (the CLI, on a chosen runtime),
+// learn its address from the startup line, talk to it over raw sockets, stop it by pid.
+// Shared by every suite; keep it small and free of test policy.
+import { spawn, execFileSync } from "node:child_process";
+import { once } from "node:events";
+import net from "node:net";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const CLI = path.join(ROOT, "dist", "cli.js");
+const BIN = path.join(ROOT, "node_modules", ".bin");
+
+/** The command line that runs dist/cli.js on each runtime, as the README tells users. */
+export function runtimeCommand(runtime) {
+  switch (runtime) {
+    case "node": return [process.execPath, [CLI]];
+    case "bun": return [path.join(BIN, "bun"), [CLI]];
+    case "deno": return [path.join(BIN, "deno"), ["run", "-A", CLI]];
+    default: throw new Error(`unknown runtime ${runtime}`);
+  }
+}
+
+/** A fresh temporary directory, removed by the caller (or left in /tmp). */
+export function tmpdir(prefix = "pronghorn-") {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Write an app module into a temp dir and return its path. */
+export function writeApp(source, name = "app.mjs") {
+  const file = path.join(tmpdir(), name);
+  fs.writeFileSync(file, source);
+  return file;
+}
+
+/**
+ * Start the server and resolve once every listener has announced itself
+ * ("pronghorn: accepting connections at URL (...)"). Resolves to
+ * { proc, pid, urls, port, host, socketPath, output(), stop(signal), exited }.
+ * `listeners` is how many startup lines to wait for (default 1).
+ */
+export async function startServer(args, { runtime = "node", env = {}, listeners = 1, timeoutMs = 20000, cwd = ROOT } = {}) {
+  const [cmd, pre] = runtimeCommand(runtime);
+  const proc = spawn(cmd, [...pre, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const urls = [];
+  const exited = new Promise((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
+  const ready = new Promise((resolve, reject) => {
+    const onText = (chunk) => {
+      out += chunk;
+      for (const m of out.matchAll(/accepting connections at (\S+)/g)) {
+        if (!urls.includes(m[1])) urls.push(m[1]);
+      }
+      if (urls.length >= listeners) resolve();
+    };
+    proc.stdout.setEncoding("utf8").on("data", onText);
+    proc.stderr.setEncoding("utf8").on("data", onText);
+    exited.then(({ code, signal }) => reject(new Error(`server exited (${code ?? signal}) before it was ready:\n${out}`)));
+    setTimeout(() => reject(new Error(`server not ready after ${timeoutMs} ms:\n${out}`)), timeoutMs).unref();
+  });
+  try {
+    await ready;
+  } catch (err) {
+    proc.kill("SIGKILL");
+    throw err;
+  }
+  const first = urls[0];
+  const server = {
+    proc,
+    pid: proc.pid,
+    urls,
+    exited,
+    output: () => out,
+    /** Send `signal` (default SIGTERM) and resolve with { code, signal } once it exited. */
+    async stop(signal = "SIGTERM", graceMs = 15000) {
+      if (proc.exitCode !== null || proc.signalCode !== null) return exited;
+      proc.kill(signal);
+      const t = setTimeout(() => proc.kill("SIGKILL"), graceMs);
+      const r = await exited;
+      clearTimeout(t);
+      return r;
+    },
+  };
+  if (first.startsWith("unix:")) {
+    server.socketPath = first.slice(5);
+  } else {
+    const u = new URL(first);
+    server.host = u.hostname.replace(/^\[|\]$/g, "");
+    if (server.host === "0.0.0.0") server.host = "127.0.0.1";
+    if (server.host === "::") server.host = "::1";
+    server.port = Number(u.port);
+  }
+  return server;
+}
+
+/** Connection options for net.connect() to a started server. */
+export function addressOf(server) {
+  return server.socketPath ? { path: server.socketPath } : { host: server.host, port: server.port };
+}
+
+/** Base URL for fetch() against a TCP server. */
+export function baseUrl(server) {
+  const h = server.host.includes(":") ? `[${server.host}]` : server.host;
+  return `http://${h}:${server.port}`;
+}
+
+/**
+ * Open a raw connection, send `bytes` (string as latin1, or Buffer), and resolve with every byte
+ * received until the server closes the connection, or until `until(received)` holds, or the
+ * timeout passes. Resolves { data: Buffer (latin1 string in .text), closed: boolean }.
+ */
+export async function rawExchange(server, bytes, { until, timeoutMs = 5000, endAfterWrite = false } = {}) {
+  const sock = net.connect(addressOf(server));
+  await once(sock, "connect");
+  const chunks = [];
+  let closed = false;
+  const done = new Promise((resolve) => {
+    const finish = () => resolve();
+    sock.on("data", (c) => {
+      chunks.push(c);
+      if (until && until(Buffer.concat(chunks).toString("latin1"))) finish();
+    });
+    sock.on("close", () => { closed = true; finish(); });
+    sock.on("error", () => {});
+    setTimeout(finish, timeoutMs).unref();
+  });
+  for (const piece of Array.isArray(bytes) ? bytes : [bytes]) {
+    sock.write(typeof piece === "string" ? Buffer.from(piece, "latin1") : piece);
+  }
+  if (endAfterWrite) sock.end();
+  await done;
+  sock.destroy();
+  const data = Buffer.concat(chunks);
+  return { data, text: data.toString("latin1"), closed };
+}
+
+/**
+ * Split a byte string holding zero or more HTTP/1.1 responses (Content-Length or chunked framed,
+ * or close-delimited for the last one) into { status, headers (lower-case name -> [values]), body }.
+ * `headRequests` lists which responses answer HEAD (no body).
+ */
+export function splitResponses(text, { headRequests = [] } = {}) {
+  const out = [];
+  let rest = text;
+  while (rest.length > 0) {
+    const end = rest.indexOf("\r\n\r\n");
+    if (end < 0) throw new Error(`incomplete response head: ${JSON.stringify(rest.slice(0, 200))}`);
+    const lines = rest.slice(0, end).split("\r\n");
+    const status = Number(lines[0].split(" ")[1]);
+    const headers = {};
+    for (const line of lines.slice(1)) {
+      const i = line.indexOf(":");
+      const name = line.slice(0, i).toLowerCase();
+      (headers[name] ??= []).push(line.slice(i + 1).trim());
+    }
+    rest = rest.slice(end + 4);
+    let body = "";
+    const noBody = headRequests.includes(out.length) || status < 200 || status === 204 || status === 304;
+    if (noBody) {
+      // nothing
+    } else if (headers["transfer-encoding"]?.[0] === "chunked") {
+      for (;;) {
+        const le = rest.indexOf("\r\n");
+        const size = parseInt(rest.slice(0, le), 16);
+        rest = rest.slice(le + 2);
+        if (size === 0) {
+          const te = rest.indexOf("\r\n");
+          rest = rest.slice(te + 2);
+          break;
+        }
+        body += rest.slice(0, size);
+        rest = rest.slice(size + 2);
+      }
+    } else if (headers["content-length"]) {
+      const n = Number(headers["content-length"][0]);
+      body = rest.slice(0, n);
+      rest = rest.slice(n);
+    } else {
+      body = rest;
+      rest = "";
+    }
+    out.push({ status, headers, body, interim: status >= 100 && status < 200 });
+  }
+  return out;
+}
+
+/** Whether a system tool is on PATH. */
+export function hasTool(name) {
+  try {
+    execFileSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * For tests that need a system tool: returns a skip reason when it is missing, and throws
+ * when CI is set (CI installs every tool first, so a missing one is a CI failure).
+ */
+export function requireTool(name) {
+  if (hasTool(name)) return false;
+  if (process.env.CI) throw new Error(`${name} is required when CI is set (install it in .ci/run)`);
+  return `${name} is not installed`;
+}
