@@ -1,0 +1,326 @@
+/**
+ * The binding to pronghorn's wasm HTTP parser (wasm/src: picohttpparser's API plus batch.h).
+ *
+ * One instance per process, compiled on first use and shared by every connection, as undici's
+ * `lazyllhttp()` does. It is built synchronously from the base64 in parser-wasm.ts, so loading
+ * needs no file-system call on any runtime: the SIMD128 build first, the scalar build when the
+ * engine rejects SIMD or PRONGHORN_NO_WASM_SIMD=1 (undici's UNDICI_NO_WASM_SIMD). The memory is
+ * fixed at 16 MiB and never grows, so wasmBytes() and every view made here stay valid for the
+ * life of the process. The accessors describe the last successful parse only: they read its
+ * bytes lazily, so the caller must not overwrite [ptr, ptr + len) before it is done reading.
+ * Knows nothing of sockets or processes; runs unchanged on Node, Bun and Deno.
+ */
+// node:buffer works on Node, Bun and Deno; it is here for its latin1 decoding (see headString).
+import { Buffer } from "node:buffer";
+import { PARSER_SCALAR_WASM_BASE64, PARSER_WASM_BASE64 } from "./parser-wasm.js";
+
+export const PARSE_ERROR = -1;
+export const PARSE_PARTIAL = -2;
+export const PARSE_TOO_MANY_HEADERS = -3;
+
+// Mirrors wasm/src/batch.h, the one place its layout is written down on this side.
+/** PG_MAX_HEADERS: header lines (obs-fold continuations included) one request may carry. */
+export const MAX_HEADERS = 256;
+const NO_NAME = 0xffffffff; // PG_NO_NAME
+const RESULT_WORDS = 6 + 4 * MAX_HEADERS; // PG_RESULT_WORDS
+const W_METHOD_OFF = 0;
+const W_METHOD_LEN = 1;
+const W_TARGET_OFF = 2;
+const W_TARGET_LEN = 3;
+const W_MINOR_VERSION = 4;
+const W_HEADER_COUNT = 5;
+const W_HEADERS = 6; // then per header: name off, name len, value off, value len
+const WORDS_PER_HEADER = 4;
+const W_DECODED_BYTES = 0; // pg_decode_chunked's decoded byte count
+
+/** Scratch for parseRequestBytes; grown to the largest head seen, in these steps. */
+const SCRATCH_STEP_BYTES = 64 * 1024;
+/** ChunkedDecoder copies input into wasm memory in pieces of at most this size. */
+const CHUNK_PIECE_BYTES = 64 * 1024;
+
+/** The module's exports, as wasm/src/phr.h and wasm/src/batch.h declare them (wasm32: size_t and pointers are numbers). */
+export interface ParserExports {
+  memory: WebAssembly.Memory;
+  malloc(size: number): number;
+  free(ptr: number): void;
+  phr_parse_request(buf: number, len: number, method: number, methodLen: number, path: number, pathLen: number,
+    minorVersion: number, headers: number, numHeaders: number, lastLen: number): number;
+  phr_parse_response(buf: number, len: number, minorVersion: number, status: number, msg: number, msgLen: number,
+    headers: number, numHeaders: number, lastLen: number): number;
+  phr_parse_headers(buf: number, len: number, headers: number, numHeaders: number, lastLen: number): number;
+  phr_decode_chunked(decoder: number, buf: number, bufsz: number): number;
+  phr_decode_chunked_is_in_data(decoder: number): number;
+  pg_result(): number;
+  pg_parse_request(buf: number, len: number, lastLen: number): number;
+  pg_chunked_new(consumeTrailer: number): number;
+  pg_chunked_free(decoder: number): void;
+  pg_decode_chunked(decoder: number, buf: number, len: number): number;
+  pg_simd(): number;
+}
+
+const REQUIRED_EXPORTS = [
+  "memory", "malloc", "free", "phr_parse_request", "phr_parse_response", "phr_parse_headers",
+  "phr_decode_chunked", "phr_decode_chunked_is_in_data", "pg_result", "pg_parse_request",
+  "pg_chunked_new", "pg_chunked_free", "pg_decode_chunked", "pg_simd",
+] as const;
+
+/**
+ * Compile and instantiate one build of the parser, apart from the process-wide instance.
+ * For tests and benchmarks; the server uses the shared instance through the functions below.
+ */
+export function newRawInstance(build: "simd" | "scalar"): ParserExports {
+  return instantiate(new WebAssembly.Module(base64Bytes(build === "simd" ? PARSER_WASM_BASE64 : PARSER_SCALAR_WASM_BASE64)));
+}
+
+function instantiate(module: WebAssembly.Module): ParserExports {
+  // The C code calls nothing outside itself; should a toolchain add an import anyway, it gets
+  // a stub that names it rather than a LinkError that names nothing we can fix here.
+  const imports: Record<string, Record<string, () => never>> = {};
+  for (const imp of WebAssembly.Module.imports(module)) {
+    if (imp.kind !== "function") continue;
+    (imports[imp.module] ??= {})[imp.name] = () => {
+      throw new Error(`pronghorn: the wasm parser called its import ${imp.module}.${imp.name}, which pronghorn does not provide; rebuild with npm run build:wasm`);
+    };
+  }
+  const raw = new WebAssembly.Instance(module, imports).exports as Record<string, unknown>;
+  for (const name of REQUIRED_EXPORTS) {
+    if (raw[name] === undefined) {
+      throw new Error(`pronghorn: the wasm parser lacks the export ${name}; rebuild it with npm run build:wasm`);
+    }
+  }
+  // A reactor module runs its static constructors here (emscripten's --no-entry builds export it).
+  if (typeof raw._initialize === "function") (raw._initialize as () => void)();
+  return raw as unknown as ParserExports;
+}
+
+// atob plus a loop decodes the ~20 KB modules in well under a millisecond once per process, and
+// runs everywhere; node:buffer's base64 would save nothing worth a runtime difference.
+function base64Bytes(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+function simdDisabled(): boolean {
+  try {
+    // Deno without --allow-env throws here; no permission means no override.
+    return globalThis.process?.env?.PRONGHORN_NO_WASM_SIMD === "1";
+  } catch {
+    return false;
+  }
+}
+
+// ---- the process-wide instance --------------------------------------------------------------
+
+let wasm: ParserExports | null = null;
+let simd = false;
+let memoryBytes = new Uint8Array(0);
+let memoryBuffer = Buffer.alloc(0); // the same bytes, for toString("latin1")
+let words = new Uint32Array(0); // the result area
+let pgParseRequest: (buf: number, len: number, lastLen: number) => number = () => PARSE_ERROR;
+let pgDecodeChunked: (decoder: number, buf: number, len: number) => number = () => PARSE_ERROR;
+let scratchPtr = 0;
+let scratchSize = 0;
+let piecePtr = 0;
+
+// The last successful parse: where its bytes are, and their latin1 decoding once asked for.
+let headPtr = 0;
+let headLen = 0;
+let head: string | null = null;
+
+function load(): ParserExports {
+  if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
+    // The result area is read through a Uint32Array, which uses the host's byte order.
+    throw new Error("pronghorn: the wasm parser binding needs a little-endian host");
+  }
+  let module: WebAssembly.Module | null = null;
+  if (!simdDisabled()) {
+    try {
+      module = new WebAssembly.Module(base64Bytes(PARSER_WASM_BASE64));
+    } catch {
+      // An engine without SIMD128 rejects the module at compile time; the scalar build follows.
+    }
+  }
+  module ??= new WebAssembly.Module(base64Bytes(PARSER_SCALAR_WASM_BASE64));
+  const e = instantiate(module);
+  simd = e.pg_simd() === 1;
+  memoryBytes = new Uint8Array(e.memory.buffer);
+  memoryBuffer = Buffer.from(e.memory.buffer);
+  words = new Uint32Array(e.memory.buffer, e.pg_result(), RESULT_WORDS);
+  pgParseRequest = e.pg_parse_request;
+  pgDecodeChunked = e.pg_decode_chunked;
+  wasm = e;
+  return e;
+}
+
+/** For tests and benchmarks: the raw exports of the shared instance. */
+export function rawExports(): ParserExports {
+  return wasm ?? load();
+}
+
+/** Whether the shared instance is the SIMD128 build. */
+export function isSimd(): boolean {
+  if (wasm === null) load();
+  return simd;
+}
+
+/** The whole wasm linear memory as bytes. Fixed size: this view never detaches. */
+export function wasmBytes(): Uint8Array {
+  if (wasm === null) load();
+  return memoryBytes;
+}
+
+/** Reserve `size` bytes of wasm memory for the life of the process (malloc); returns the offset. */
+export function reserve(size: number): number {
+  const e = wasm ?? load();
+  const ptr = e.malloc(size);
+  if (ptr === 0) {
+    throw new RangeError(`pronghorn: cannot reserve ${size} bytes of wasm parser memory (fixed at ${memoryBytes.length} bytes)`);
+  }
+  return ptr;
+}
+
+/**
+ * Parse the request head at wasm memory [ptr, ptr+len). lastLen as picohttpparser's last_len.
+ * Returns the head length (> 0), PARSE_ERROR, PARSE_PARTIAL or PARSE_TOO_MANY_HEADERS. On success the
+ * accessors below describe this head until the next parse call.
+ */
+export function parseRequest(ptr: number, len: number, lastLen: number): number {
+  if (wasm === null) load();
+  const ret = pgParseRequest(ptr, len, lastLen);
+  head = null;
+  headPtr = ptr;
+  headLen = ret > 0 ? ret : 0;
+  return ret;
+}
+
+/** Same, for bytes in a JS array: copies them into a scratch area of wasm memory first. */
+export function parseRequestBytes(bytes: Uint8Array, lastLen: number): number {
+  if (wasm === null) load();
+  if (bytes.length > scratchSize) growScratch(bytes.length);
+  memoryBytes.set(bytes, scratchPtr);
+  return parseRequest(scratchPtr, bytes.length, lastLen);
+}
+
+function growScratch(size: number): void {
+  const e = wasm ?? load();
+  const want = Math.ceil(size / SCRATCH_STEP_BYTES) * SCRATCH_STEP_BYTES;
+  if (scratchPtr !== 0) e.free(scratchPtr);
+  scratchPtr = 0;
+  scratchSize = 0;
+  scratchPtr = reserve(want);
+  scratchSize = want;
+}
+
+// Measured on Node 20 (bench/parser.md has the machine), the ~700-byte browser request's 20
+// fields: one latin1 decode of the whole head plus a substring per field took 0.30 µs; a
+// latin1Slice per field 1.03 µs, toString("latin1") per field 1.20 µs, TextDecoder (UTF-8, so
+// ASCII only) per field 1.71 µs, a String.fromCharCode loop per field 3.07 µs. TextDecoder's
+// "latin1" is windows-1252 and would remap 0x80-0x9f, so it is not an option at all.
+function headString(): string {
+  if (head !== null) return head;
+  if (headLen === 0) throw new Error("pronghorn: parser accessors read the last successful parse, and there is none");
+  const text = memoryBuffer.toString("latin1", headPtr, headPtr + headLen);
+  head = text;
+  return text;
+}
+
+function fieldAt(offWord: number): string {
+  const off = words[offWord]!;
+  return headString().substring(off, off + words[offWord + 1]!);
+}
+
+export function requestMethod(): string {
+  return fieldAt(W_METHOD_OFF);
+}
+
+export function requestTarget(): string {
+  return fieldAt(W_TARGET_OFF);
+}
+
+export function requestMinorVersion(): number {
+  return words[W_MINOR_VERSION]!;
+}
+
+export function headerCount(): number {
+  return words[W_HEADER_COUNT]!;
+}
+
+/** Name of header i as sent (latin1), or null for an obs-fold continuation line. */
+export function headerName(i: number): string | null {
+  const w = W_HEADERS + WORDS_PER_HEADER * i;
+  if (words[w] === NO_NAME) return null;
+  return fieldAt(w);
+}
+
+export function headerValue(i: number): string {
+  return fieldAt(W_HEADERS + WORDS_PER_HEADER * i + 2);
+}
+
+/** Whether header i's name equals `lower` (lower-case ASCII) ignoring ASCII case; compares bytes, allocates nothing. */
+export function headerNameIs(i: number, lower: string): boolean {
+  const w = W_HEADERS + WORDS_PER_HEADER * i;
+  const off = words[w]!;
+  const len = words[w + 1]!;
+  if (off === NO_NAME || len !== lower.length) return false;
+  const start = headPtr + off;
+  for (let k = 0; k < len; k++) {
+    let b = memoryBytes[start + k]!;
+    // Fold A-Z only: `b | 0x20` alone would also equate "^" with "~", both legal in names.
+    if (b >= 0x41 && b <= 0x5a) b |= 0x20;
+    if (b !== lower.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+/**
+ * Chunked body decoder (consume_trailer = 1 by default), picohttpparser's phr_decode_chunked
+ * over input the caller keeps: each call copies `input` into wasm memory piece by piece, decodes
+ * there in place, and hands the decoded payload out as copies. The decoder's state lives in wasm
+ * memory until dispose().
+ */
+export class ChunkedDecoder {
+  #decoder: number;
+
+  constructor(consumeTrailer = true) {
+    const e = wasm ?? load();
+    this.#decoder = e.pg_chunked_new(consumeTrailer ? 1 : 0);
+    if (this.#decoder === 0) throw new RangeError("pronghorn: no wasm parser memory left for a chunked decoder");
+  }
+
+  /**
+   * Decode the next piece of the body. Decoded payload is handed to onData (bytes the caller owns,
+   * i.e. a copy, never a view into wasm memory). Returns PARSE_ERROR, PARSE_PARTIAL (all of `input`
+   * consumed, need more), or n >= 0: the body is complete and the LAST n bytes of `input` are not
+   * part of it (the next pipelined request). Payload decoded in the piece that fails is dropped.
+   */
+  decode(input: Uint8Array, onData: (payload: Uint8Array) => void): number {
+    if (this.#decoder === 0) throw new Error("pronghorn: ChunkedDecoder used after dispose()");
+    if (piecePtr === 0) piecePtr = reserve(CHUNK_PIECE_BYTES);
+    let pos = 0;
+    while (pos < input.length) {
+      const n = Math.min(CHUNK_PIECE_BYTES, input.length - pos);
+      memoryBytes.set(input.subarray(pos, pos + n), piecePtr);
+      pos += n;
+      const ret = pgDecodeChunked(this.#decoder, piecePtr, n);
+      if (ret === PARSE_ERROR) return PARSE_ERROR;
+      const decoded = words[W_DECODED_BYTES]!;
+      // onData may re-enter (another connection's decode); nothing in wasm memory is read after it.
+      if (decoded > 0) onData(memoryBytes.slice(piecePtr, piecePtr + decoded));
+      if (ret >= 0) return ret + (input.length - pos);
+    }
+    return PARSE_PARTIAL;
+  }
+
+  get inData(): boolean {
+    if (this.#decoder === 0) return false;
+    return (wasm as ParserExports).phr_decode_chunked_is_in_data(this.#decoder) !== 0;
+  }
+
+  dispose(): void {
+    if (this.#decoder === 0) return;
+    (wasm as ParserExports).pg_chunked_free(this.#decoder);
+    this.#decoder = 0;
+  }
+}
