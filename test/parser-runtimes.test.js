@@ -30,6 +30,7 @@ function run(bin, args, env = {}) {
     env: { ...process.env, NO_COLOR: "1", ...env },
     encoding: "utf8",
     timeout: 180_000,
+    maxBuffer: 64 * 1024 * 1024, // both print a line per test, and the table has thousands
   });
   return { status: r.status, output: `${r.stdout}\n${r.stderr}`, error: r.error };
 }
