@@ -364,6 +364,19 @@ test("ChunkedDecoder decodes a body larger than its 64 KiB copy-in piece", () =>
   d.dispose();
 });
 
+test("ChunkedDecoder.reset() readies a decoder for the next body, even after an error", () => {
+  const d = new parser.ChunkedDecoder(false);
+  assert.equal(d.decode(enc("zz\r\n"), () => {}), parser.PARSE_ERROR);
+  d.reset();
+  assert.equal(d.decode(enc("3\r\nab"), () => {}), parser.PARSE_PARTIAL);
+  d.reset();
+  const trailer = "T: 1\r\n\r\n";
+  const { payload, ret } = decodeAll(d, [enc("2\r\nok\r\n0\r\n" + trailer)]);
+  assert.equal(payload, "ok", "the half-read chunk before reset() is forgotten");
+  assert.equal(ret, trailer.length, "reset() keeps consumeTrailer = false");
+  d.dispose();
+});
+
 test("ChunkedDecoder returns PARSE_ERROR on a malformed chunk size, and refuses use after dispose", () => {
   const d = new parser.ChunkedDecoder();
   assert.equal(d.decode(enc("5x\r\nhello\r\n0\r\n\r\n"), () => {}), parser.PARSE_ERROR);

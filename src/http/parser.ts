@@ -32,6 +32,9 @@ const W_HEADER_COUNT = 5;
 const W_HEADERS = 6; // then per header: name off, name len, value off, value len
 const WORDS_PER_HEADER = 4;
 const W_DECODED_BYTES = 0; // pg_decode_chunked's decoded byte count
+// struct phr_chunked_decoder on wasm32 (wasm/src/phr.h): size_t, three chars, padding, two uint64.
+const DECODER_BYTES = 24;
+const DECODER_CONSUME_TRAILER = 4;
 
 /** Scratch for parseRequestBytes; grown to the largest head seen, in these steps. */
 const SCRATCH_STEP_BYTES = 64 * 1024;
@@ -274,19 +277,33 @@ export function headerNameIs(i: number, lower: string): boolean {
   return true;
 }
 
+// Frees the wasm state of decoders collected without dispose().
+const undisposed = new FinalizationRegistry<number>((decoder) => (wasm as ParserExports).pg_chunked_free(decoder));
+
 /**
  * Chunked body decoder (consume_trailer = 1 by default), picohttpparser's phr_decode_chunked
  * over input the caller keeps: each call copies `input` into wasm memory piece by piece, decodes
  * there in place, and hands the decoded payload out as copies. The decoder's state lives in wasm
- * memory until dispose().
+ * memory until dispose(); one that is collected undisposed is freed then, so a forgotten
+ * dispose() cannot slowly fill the fixed memory. reset() readies it for the next body.
  */
 export class ChunkedDecoder {
   #decoder: number;
+  readonly #consumeTrailer: boolean;
 
   constructor(consumeTrailer = true) {
     const e = wasm ?? load();
+    this.#consumeTrailer = consumeTrailer;
     this.#decoder = e.pg_chunked_new(consumeTrailer ? 1 : 0);
     if (this.#decoder === 0) throw new RangeError("pronghorn: no wasm parser memory left for a chunked decoder");
+    undisposed.register(this, this.#decoder, this);
+  }
+
+  /** Start over for a new body (same consumeTrailer), as a fresh decoder would. */
+  reset(): void {
+    if (this.#decoder === 0) throw new Error("pronghorn: ChunkedDecoder used after dispose()");
+    memoryBytes.fill(0, this.#decoder, this.#decoder + DECODER_BYTES);
+    memoryBytes[this.#decoder + DECODER_CONSUME_TRAILER] = this.#consumeTrailer ? 1 : 0;
   }
 
   /**
@@ -320,7 +337,9 @@ export class ChunkedDecoder {
 
   dispose(): void {
     if (this.#decoder === 0) return;
+    undisposed.unregister(this);
     (wasm as ParserExports).pg_chunked_free(this.#decoder);
     this.#decoder = 0;
   }
 }
+
