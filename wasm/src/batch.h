@@ -16,7 +16,8 @@
  *   6+4i   header i name offset   7+4i  header i name length
  *   8+4i   header i value offset  9+4i  header i value length
  *
- * An obs-fold continuation line (phr_header.name == NULL) has name offset PG_NO_NAME.
+ * An obs-fold continuation line (phr_header.name == NULL) has name offset PG_NO_NAME and name
+ * length 0; its value keeps the line's leading SP/HT.
  * Chunked decoding reuses word 0 for the decoded byte count (see pg_decode_chunked).
  */
 #ifndef PG_BATCH_H
@@ -36,7 +37,10 @@ uint32_t *pg_result(void);
 /* phr_parse_request with PG_MAX_HEADERS slots, results written to the result area.
  * returns the head length (> 0), -1 on a syntax error, -2 if incomplete, and
  * -3 if the head is well-formed but has more than PG_MAX_HEADERS header lines
- * (picohttpparser itself reports that as -1). On -1/-2/-3 the result area is undefined. */
+ * (picohttpparser itself reports that as -1). Lines past the cap are still checked: -3 comes
+ * only once the whole head has arrived and is valid; a syntax error anywhere gives -1 and an
+ * incomplete head -2. An obs-fold line counts as a header line. On -1/-2/-3 the result area
+ * is undefined. last_len as for phr_parse_request. */
 int pg_parse_request(const char *buf, size_t len, size_t last_len);
 
 /* allocates a zero-filled phr_chunked_decoder with consume_trailer set as given; NULL on OOM */

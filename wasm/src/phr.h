@@ -32,7 +32,8 @@ struct phr_header {
  * minor_version -1, *num_headers 0) and may be partly filled on -2 (method once its SP arrived).
  * last_len is the length of the buffer at the previous call (0 on the first): when non-zero a
  * cheap scan from last_len - 3 for the blank line runs first and returns -2 without a full parse
- * if it is not there (slowloris countermeasure). last_len must not exceed len + 3. */
+ * if it is not there (slowloris countermeasure). Upstream reads past the buffer when
+ * last_len > len + 3; here the scan then starts at the end (-2). */
 int phr_parse_request(const char *buf, size_t len, const char **method, size_t *method_len, const char **path,
                       size_t *path_len, int *minor_version, struct phr_header *headers, size_t *num_headers,
                       size_t last_len);
