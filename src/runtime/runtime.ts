@@ -44,9 +44,14 @@ export interface SocketEvents {
 /** One accepted connection, as the HTTP layer sees it. */
 export interface Socket {
   readonly remote: RemoteAddr;
-  /** Queue bytes for writing (the caller must not reuse `bytes` afterwards). Returns false when
-   *  the kernel did not take everything: wait for `drain` before writing more. */
-  write(bytes: Uint8Array): boolean;
+  /** Queue bytes for writing (the caller must not reuse `data` afterwards). A string is written
+   *  as UTF-8: http/ passes ASCII response heads, alone or followed by a UTF-8 body, so one call
+   *  makes one syscall with no copy on the JS side. Returns false when the kernel did not take
+   *  everything: wait for `drain` before writing more. */
+  write(data: Uint8Array | string): boolean;
+  /** Write several pieces with one syscall where the runtime allows (Node: cork/uncork, i.e.
+   *  writev(2)); same ownership and return value as write(). */
+  writev(chunks: readonly (Uint8Array | string)[]): boolean;
   /** Stop / restart `data` events (request-body backpressure). */
   pause(): void;
   resume(): void;

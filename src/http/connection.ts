@@ -1,0 +1,595 @@
+/**
+ * One HTTP/1.1 connection: parse heads (incrementally, with last_len), frame bodies, dispatch one
+ * request at a time to the app, write responses in request order, keep-alive and pipelining,
+ * HTTP/1.0 rules, the three timeouts. Bytes arrive as views the runtime reuses (on Node, wasm
+ * memory itself): a head that arrives whole is parsed where it lies, and only what must outlive
+ * the call (a partial head, pipelined requests, body bytes) is copied. Every protocol error gets
+ * a status and a short reason, then the connection closes (RFC 9112 §6.3: never guess framing).
+ *
+ * Input side (#in):
+ *   HEAD     waiting for or reading a request head (#pending holds a partial one)
+ *   BODY     reading the current request's body; once the response is done it is skipped
+ *   HOLD     the request is read, its response is not done: later bytes wait in #pending
+ *   CLOSING  FIN sent or about to be: input is ignored until the peer closes or we give up
+ *   CLOSED   the socket is gone
+ * Output side (#out):
+ *   IDLE     no request in progress      APP   the app has the request
+ *   STREAM   head written, body streaming (StreamPump)
+ */
+import type { Listener, RemoteAddr, Socket, SocketEvents } from "../runtime/runtime.js";
+import {
+  MAX_HEADERS, PARSE_PARTIAL, PARSE_TOO_MANY_HEADERS, ChunkedDecoder, parseRequest, parseRequestBytes,
+} from "./parser.js";
+import {
+  BODY_CHUNKED, BODY_NONE, CONN_CLOSE, CONN_KEEP_ALIVE, headError, readHead, rejectStatus, type RequestHead,
+} from "./framing.js";
+import { RequestBody, type BodyOwner } from "./body.js";
+import { PronghornRequest } from "./request.js";
+import {
+  buildHead, latin1Bytes, PUMP_CHUNKED, PUMP_LENGTH, PUMP_RAW, readResponse, responseError, StreamPump,
+  utf8Bytes, utf8Length, type PumpSink, type ResponseParts,
+} from "./response.js";
+import { NativeResponse } from "./fast-response.js";
+import { accessLine } from "./access-log.js";
+import { appErrorResponse, errorHead, informationalHead } from "./errors.js";
+import type { ConnectionHost } from "./server.js";
+
+const HEAD = 0;
+const BODY = 1;
+const HOLD = 2;
+const CLOSING = 3;
+const CLOSED = 4;
+
+const IDLE = 0;
+const APP = 1;
+const STREAM = 2;
+
+const T_NONE = 0;
+const T_HEADER = 1;
+const T_IDLE = 2;
+const T_READ = 3;
+const T_WRITE = 4;
+const T_LINGER = 5;
+
+/** Unread request body we skip to keep a connection alive; past it we close instead. */
+const MAX_SKIP_BYTES = 64 * 1024;
+/** How long to wait for the peer's FIN after ours, reading and dropping what it still sends. */
+const LINGER_MS = 2000;
+/** Pipelined bytes held while a response is pending; past it we stop reading. */
+const MAX_HELD_BYTES = 256 * 1024;
+
+const PAUSE_BODY = 1;
+const PAUSE_HELD = 2;
+
+const CONTINUE_100 = "HTTP/1.1 100 Continue\r\n\r\n";
+
+export class Connection implements SocketEvents, BodyOwner, PumpSink {
+  readonly socket: Socket;
+  /** The sweeper's deadline (coarse clock, ms) for the current wait, or 0. */
+  deadline = 0;
+  #host: ConnectionHost;
+  #defaultHost: string;
+  #wasmBuffer: ArrayBufferLike;
+  #in = HEAD;
+  #out = IDLE;
+  #timer = T_HEADER;
+  #pending: Uint8Array = EMPTY;
+  #pendingLen = 0;
+  #lastLen = 0;
+  #looping = false;
+  #paused = 0;
+  #writeBlocked = false;
+  #peerEnded = false;
+  #requests = 0;
+  // the request in progress
+  #head: RequestHead | null = null;
+  #req: PronghornRequest | null = null;
+  #body: RequestBody | null = null;
+  #remaining = 0;
+  #decoder: ChunkedDecoder | null = null;
+  #bodyTotal = 0;
+  #skipped = 0;
+  #continueOwed = false;
+  #keepAlive = false;
+  #pump: StreamPump | null = null;
+  #status = 0;
+
+  constructor(host: ConnectionHost, socket: Socket, listener: Listener, wasmBuffer: ArrayBufferLike) {
+    this.#host = host;
+    this.socket = socket;
+    this.#defaultHost = host.defaultHost(listener);
+    this.#wasmBuffer = wasmBuffer;
+    this.#setTimer(T_HEADER, host.options.headerTimeoutMs);
+  }
+
+  get remote(): RemoteAddr {
+    return this.socket.remote;
+  }
+
+  /** The HTTP version of the request in progress (informational() needs it). */
+  get minor(): number {
+    return this.#head?.minor ?? 1;
+  }
+
+  // ---- socket events ---------------------------------------------------------------------
+
+  data(bytes: Uint8Array): void {
+    const st = this.#in;
+    if (st >= CLOSING) return;
+    if (st === HEAD && this.#timer === T_IDLE) this.#setTimer(T_HEADER, this.#host.options.headerTimeoutMs);
+    else if (st === BODY) this.#setTimer(T_READ, this.#host.options.timeoutMs);
+    if (this.#pendingLen === 0) {
+      const off = this.#consume(bytes, 0, bytes.length);
+      if (off < bytes.length && this.#in < CLOSING) this.#keep(bytes, off);
+    } else {
+      this.#keep(bytes, 0);
+      this.#consumePending();
+    }
+  }
+
+  drain(): void {
+    if (!this.#writeBlocked) return;
+    this.#writeBlocked = false;
+    if (this.#timer === T_WRITE) this.#setTimer(T_NONE, 0);
+    if (this.#pump !== null) this.#pump.drained();
+    else if (this.#in === HEAD) this.#afterRequest();
+    else if (this.#in === CLOSING) this.#setTimer(T_LINGER, LINGER_MS);
+  }
+
+  end(): void {
+    this.#peerEnded = true;
+    if (this.#in === HEAD && this.#out === IDLE) {
+      this.#close();
+    } else if (this.#in === BODY) {
+      const err = new Error("pronghorn: the client closed its side before the request body was complete");
+      if (this.#out === APP) this.#fail(400, "request body incomplete at end of input", err);
+      else this.#destroy(err);
+    }
+    // HOLD: the response still goes out, then the connection closes (#peerEnded).
+  }
+
+  close(): void {
+    if (this.#in === CLOSED) return;
+    this.#in = CLOSED;
+    this.deadline = 0;
+    const gone = new Error("pronghorn: the client went away");
+    if (this.#out !== IDLE) this.#req?.abort(gone);
+    this.#body?.fail(gone);
+    this.#pump?.cancel(gone);
+    this.#decoder?.dispose();
+    this.#decoder = null;
+    this.#host.removed(this);
+  }
+
+  // ---- input --------------------------------------------------------------------------------
+
+  #consume(buf: Uint8Array, off: number, end: number): number {
+    this.#looping = true;
+    while (off < end) {
+      const st = this.#in;
+      if (st === HEAD) {
+        if (this.#writeBlocked) break; // the client is not reading our answers: stop parsing
+        const n = this.#parseHead(buf, off, end);
+        if (n === 0) break;
+        off += n;
+      } else if (st === BODY) {
+        off += this.#bodyBytes(buf, off, end);
+      } else if (st === HOLD) {
+        break;
+      } else {
+        off = end;
+      }
+    }
+    this.#looping = false;
+    return off;
+  }
+
+  #consumePending(): void {
+    if (this.#looping || this.#pendingLen === 0) return;
+    const buf = this.#pending;
+    const end = this.#pendingLen;
+    const off = this.#consume(buf, 0, end);
+    if (this.#in >= CLOSING) this.#pendingLen = 0;
+    else if (off > 0) {
+      buf.copyWithin(0, off, end);
+      this.#pendingLen = end - off;
+    }
+    if (this.#paused & PAUSE_HELD && this.#pendingLen < MAX_HELD_BYTES) this.#resume(PAUSE_HELD);
+  }
+
+  // Copy bytes[off..] after the pending bytes (the runtime reuses `bytes` after data() returns).
+  #keep(bytes: Uint8Array, off: number): void {
+    const n = bytes.length - off;
+    const need = this.#pendingLen + n;
+    if (need > this.#pending.length) {
+      const grown = new Uint8Array(Math.max(need, this.#pending.length * 2, 4096));
+      grown.set(this.#pending.subarray(0, this.#pendingLen));
+      this.#pending = grown;
+    }
+    this.#pending.set(off === 0 ? bytes : bytes.subarray(off), this.#pendingLen);
+    this.#pendingLen = need;
+    if (this.#in === HOLD && need > MAX_HELD_BYTES) this.#pause(PAUSE_HELD);
+  }
+
+  // Returns the head length consumed, or 0 when the head is partial (the caller keeps the bytes)
+  // or rejected (the connection is closing).
+  #parseHead(buf: Uint8Array, off: number, end: number): number {
+    const opts = this.#host.options;
+    const len = end - off;
+    const r = buf.buffer === this.#wasmBuffer
+      ? parseRequest(buf.byteOffset + off, len, this.#lastLen)
+      : parseRequestBytes(buf.subarray(off, end), this.#lastLen);
+    if (r > 0) {
+      this.#lastLen = 0;
+      if (r > opts.maxHeaderSize) return this.#fail(431, `request head over ${opts.maxHeaderSize} bytes`);
+      const head = readHead(opts.maxBodySize);
+      if (typeof head === "number") return this.#fail(head, headError);
+      this.#dispatch(head);
+      return r;
+    }
+    if (r === PARSE_PARTIAL) {
+      if (len < opts.maxHeaderSize) {
+        this.#lastLen = len;
+        return 0;
+      }
+      return buf.subarray(off, end).indexOf(0x0a) < 0
+        ? this.#fail(414, `request line over ${opts.maxHeaderSize} bytes`)
+        : this.#fail(431, `request head over ${opts.maxHeaderSize} bytes`);
+    }
+    if (r === PARSE_TOO_MANY_HEADERS) return this.#fail(431, `more than ${MAX_HEADERS} header lines`);
+    return this.#fail(rejectStatus(buf.subarray(off, end)), headError);
+  }
+
+  #bodyBytes(buf: Uint8Array, off: number, end: number): number {
+    this.#continueOwed = false; // the client sent the body without waiting for 100
+    if (this.#decoder === null) {
+      const n = Math.min(this.#remaining, end - off);
+      this.#remaining -= n;
+      this.#took(buf.slice(off, off + n));
+      if (this.#remaining === 0 && this.#in === BODY) this.#bodyComplete();
+      return n;
+    }
+    const input = buf.subarray(off, end);
+    const r = this.#decoder.decode(input, this.#onChunk);
+    if (this.#in !== BODY) return input.length; // #took failed the request
+    if (r === PARSE_PARTIAL) return input.length;
+    if (r < 0) {
+      this.#bodyError(400, "malformed chunked request body");
+      return input.length;
+    }
+    this.#bodyComplete();
+    return input.length - r;
+  }
+
+  #onChunk = (payload: Uint8Array): void => {
+    if (this.#in === BODY) this.#took(payload);
+  };
+
+  #took(chunk: Uint8Array): void {
+    this.#bodyTotal += chunk.length;
+    const max = this.#host.options.maxBodySize;
+    if (max > 0 && this.#bodyTotal > max) {
+      this.#bodyError(413, `request body over ${max} bytes`);
+    } else if (this.#out === APP || this.#out === STREAM) {
+      this.#body!.push(chunk);
+    } else if ((this.#skipped += chunk.length) > MAX_SKIP_BYTES) {
+      this.#close(); // the response is out; this much unread body is not worth reading
+    }
+  }
+
+  #bodyComplete(): void {
+    this.#decoder?.dispose();
+    this.#decoder = null;
+    this.#body!.end();
+    if (this.#timer === T_READ) this.#setTimer(T_NONE, 0);
+    if (this.#out === IDLE) this.#afterRequest();
+    else this.#in = HOLD;
+  }
+
+  #bodyError(status: number, why: string): void {
+    const err = new Error(`pronghorn: ${why}`);
+    if (this.#out === APP) this.#fail(status, why, err);
+    else this.#destroy(err);
+  }
+
+  // ---- BodyOwner ------------------------------------------------------------------------------
+
+  bodyWanted(): void {
+    if (this.#continueOwed && this.#in === BODY) {
+      this.#continueOwed = false;
+      this.socket.write(CONTINUE_100);
+    }
+    if (this.#paused & PAUSE_BODY) this.#resume(PAUSE_BODY);
+  }
+
+  bodyFull(): void {
+    this.#pause(PAUSE_BODY);
+  }
+
+  #pause(why: number): void {
+    if (this.#paused === 0) this.socket.pause();
+    this.#paused |= why;
+    if (this.#timer === T_READ) this.#setTimer(T_NONE, 0);
+  }
+
+  #resume(why: number): void {
+    this.#paused &= ~why;
+    if (this.#paused !== 0 || this.#in >= CLOSING) return;
+    this.socket.resume();
+    if (this.#in === BODY) this.#setTimer(T_READ, this.#host.options.timeoutMs);
+  }
+
+  // ---- dispatch -------------------------------------------------------------------------------
+
+  #dispatch(head: RequestHead): void {
+    this.#requests++;
+    this.#head = head;
+    this.#bodyTotal = 0;
+    this.#skipped = 0;
+    let body: RequestBody | null = null;
+    if (head.bodyKind === BODY_NONE) {
+      this.#in = HOLD;
+      this.#setTimer(T_NONE, 0);
+    } else {
+      body = new RequestBody(this);
+      this.#in = BODY;
+      if (head.bodyKind === BODY_CHUNKED) this.#decoder = new ChunkedDecoder(true);
+      else this.#remaining = head.contentLength;
+      this.#continueOwed = head.expectContinue;
+      this.#setTimer(T_READ, this.#host.options.timeoutMs);
+    }
+    this.#body = body;
+    const req = new PronghornRequest(head, this.#defaultHost, body);
+    this.#req = req;
+    this.#out = APP;
+    const host = this.#host;
+    host.hooks.onRequest();
+    let res: unknown;
+    try {
+      res = host.fetch(req as unknown as Request, host.infoFor(this));
+    } catch (error) {
+      this.#appFailed(error);
+      return;
+    }
+    if (res instanceof NativeResponse) {
+      this.#respond(res);
+    } else if (res !== null && typeof (res as PromiseLike<unknown>)?.then === "function") {
+      (res as PromiseLike<unknown>).then(
+        (value) => {
+          if (this.#req === req && this.#out === APP) this.#respond(value);
+        },
+        (error: unknown) => {
+          if (this.#req === req && this.#out === APP) this.#appFailed(error);
+        },
+      );
+    } else {
+      this.#respond(res);
+    }
+  }
+
+  #appFailed(error: unknown): void {
+    this.#host.log(`pronghorn: the fetch handler failed for ${this.#requestLine()}: ${(error as Error)?.stack ?? String(error)}`);
+    this.#sendError(500, error);
+  }
+
+  #sendError(status: number, error: unknown): void {
+    const text = this.#host.options.development && error instanceof Error && error.stack
+      ? `${status} ${error.stack}\n` : undefined;
+    this.#respond(appErrorResponse(status, text));
+  }
+
+  // ---- output ---------------------------------------------------------------------------------
+
+  #respond(res: unknown): void {
+    if (this.#out !== APP) return;
+    if (!(res instanceof NativeResponse)) {
+      const what = res === null ? "null" : typeof res === "object" ? (res.constructor?.name ?? "an object") : typeof res;
+      this.#appFailed(new TypeError(`the fetch handler returned ${what}, not a Response`));
+      return;
+    }
+    const p = readResponse(res);
+    if (p === null) {
+      this.#appFailed(new TypeError(`the response cannot be sent: ${responseError}`));
+      return;
+    }
+    const head = this.#head!;
+    const status = p.status;
+    this.#status = status;
+    const noBody = head.method === "HEAD" || status === 204 || status === 304 || status < 200;
+    const body = p.body;
+    if (typeof body === "string" || body instanceof Uint8Array || body === null) {
+      const bytes = typeof body === "string" ? (body.length < 65536 ? null : utf8Bytes(body)) : body;
+      const len = body === null ? 0 : bytes !== null ? bytes.length : utf8Length(body as string);
+      const framing = status === 204 || status === 304 || status < 200 ? "" : `content-length: ${len}\r\n`;
+      const text = this.#headFor(p, framing, true);
+      let ok: boolean;
+      if (noBody || len === 0) ok = this.socket.write(p.ascii ? text : latin1Bytes(text));
+      else if (p.ascii && bytes === null) ok = this.socket.write(text + (body as string));
+      else ok = this.socket.writev([p.ascii ? text : latin1Bytes(text), bytes ?? utf8Bytes(body as string)]);
+      this.#wrote(ok);
+      this.#responseDone(noBody ? 0 : len);
+      return;
+    }
+    const stream = body instanceof Blob ? body.stream() : body;
+    const length = body instanceof Blob ? body.size : p.length;
+    if (noBody) {
+      stream.cancel().catch(() => {});
+      const framing = length >= 0 && status !== 204 && status !== 304 ? `content-length: ${length}\r\n` : "";
+      const text = this.#headFor(p, framing, true);
+      this.#wrote(this.socket.write(p.ascii ? text : latin1Bytes(text)));
+      this.#responseDone(0);
+      return;
+    }
+    const mode = length >= 0 ? PUMP_LENGTH : head.minor === 1 ? PUMP_CHUNKED : PUMP_RAW;
+    const framing = mode === PUMP_LENGTH ? `content-length: ${length}\r\n`
+      : mode === PUMP_CHUNKED ? "transfer-encoding: chunked\r\n" : "";
+    const text = this.#headFor(p, framing, mode !== PUMP_RAW);
+    this.#out = STREAM;
+    this.#wrote(this.socket.write(p.ascii ? text : latin1Bytes(text)));
+    this.#pump = new StreamPump(this, stream, mode, length);
+    this.#pump.start();
+  }
+
+  // Decide keep-alive for this response and build its head.
+  #headFor(p: ResponseParts, framing: string, lengthKnown: boolean): string {
+    const h = this.#head!;
+    const opts = this.#host.options;
+    this.#keepAlive = opts.keepaliveTimeoutMs > 0 && !this.#host.draining && !this.#peerEnded && !p.close &&
+      (h.connection & CONN_CLOSE) === 0 &&
+      (h.minor === 1 || ((h.connection & CONN_KEEP_ALIVE) !== 0 && lengthKnown)) &&
+      (opts.maxKeepaliveReqs === 0 || this.#requests < opts.maxKeepaliveReqs) &&
+      // an unread body: skip a little of it, else close (never parse body bytes as a request)
+      (this.#in !== BODY || (!this.#continueOwed && (this.#decoder !== null || this.#remaining <= MAX_SKIP_BYTES)));
+    const connection = this.#keepAlive ? (h.minor === 0 ? "connection: keep-alive\r\n" : "") : "connection: close\r\n";
+    return buildHead(p, framing, connection);
+  }
+
+  #wrote(ok: boolean): void {
+    if (ok) return;
+    this.#writeBlocked = true;
+    this.#setTimer(T_WRITE, this.#host.options.timeoutMs);
+  }
+
+  pumpWrite(chunks: readonly (Uint8Array | string)[]): boolean {
+    if (this.#in === CLOSED) return true;
+    const ok = chunks.length === 1 ? this.socket.write(chunks[0]!) : this.socket.writev(chunks);
+    this.#wrote(ok);
+    return ok;
+  }
+
+  pumpDone(bodyBytes: number): void {
+    this.#pump = null;
+    this.#responseDone(bodyBytes);
+  }
+
+  pumpFailed(error: unknown, bodyBytes: number): void {
+    this.#pump = null;
+    this.#host.log(`pronghorn: the response body stream failed after ${bodyBytes} bytes for ${this.#requestLine()}: ${(error as Error)?.stack ?? String(error)}`);
+    this.#destroy(error); // the client must not take a truncated body for a whole one
+  }
+
+  #responseDone(bodyBytes: number): void {
+    this.#out = IDLE;
+    const log = this.#host.options.accessLog;
+    if (log !== undefined) log(accessLine(this.#head!, this.remote, this.#status, bodyBytes));
+    this.#req = null;
+    if (this.#in === CLOSED) return;
+    if (!this.#keepAlive) {
+      this.#close();
+    } else if (this.#in === BODY) {
+      this.#body!.drop(); // wait for the rest of the body, dropping it (#took counts the skip)
+    } else if (this.#in === HOLD) {
+      this.#afterRequest();
+    }
+  }
+
+  // Both the body and the response are done: back to HEAD for the next request.
+  #afterRequest(): void {
+    this.#in = HEAD;
+    this.#head = null;
+    this.#body = null;
+    if (this.#peerEnded) {
+      this.#close();
+      return;
+    }
+    if (this.#writeBlocked) return; // drain() brings us back here
+    this.#setTimer(this.#pendingLen > 0 ? T_HEADER : T_IDLE,
+      this.#pendingLen > 0 ? this.#host.options.headerTimeoutMs : this.#host.options.keepaliveTimeoutMs);
+    this.#consumePending();
+  }
+
+  /** 1xx (e.g. 103 Early Hints), written at once; nothing is sent to an HTTP/1.0 client. */
+  informational(status: number, headers?: HeadersInit): void {
+    if (!Number.isInteger(status) || status < 100 || status > 199 || status === 101) {
+      throw new RangeError(`pronghorn: informational() takes a 1xx status other than 101, got ${status}`);
+    }
+    if (this.#out !== APP) throw new Error("pronghorn: informational() after the final response started");
+    if (this.#head?.minor !== 1 || this.#in >= CLOSING) return;
+    this.socket.write(informationalHead(status, headers));
+  }
+
+  // ---- closing --------------------------------------------------------------------------------
+
+  /** Send a status and a short reason, log the peer and the cause, and close. Returns 0. */
+  #fail(status: number, why: string, error?: unknown): number {
+    const peer = this.remote;
+    const from = peer.transport === "unix" ? "a unix socket peer" : `${peer.hostname}:${peer.port}`;
+    this.#host.log(`pronghorn: ${status}: ${why} from ${from}`);
+    if (this.#out !== IDLE) {
+      this.#req?.abort(error ?? new Error(`pronghorn: ${why}`));
+      this.#body?.fail(error ?? new Error(`pronghorn: ${why}`));
+    }
+    if (this.#out === STREAM || this.#in >= CLOSING) {
+      this.#destroy(error);
+      return 0;
+    }
+    this.#out = IDLE;
+    this.socket.write(errorHead(status));
+    this.#close();
+    return 0;
+  }
+
+  // FIN after what is queued; read and drop until the peer closes too, or LINGER_MS passes
+  // (closing with unread input would send RST and could destroy the response in flight).
+  #close(): void {
+    if (this.#in >= CLOSING) return;
+    this.#in = CLOSING;
+    this.#pendingLen = 0;
+    // The decoder may be mid-decode (we can get here from its onData): close() disposes it.
+    this.#body?.drop();
+    if (this.#paused !== 0) {
+      this.#paused = 0;
+      this.socket.resume();
+    }
+    this.socket.end();
+    if (this.#writeBlocked) this.#setTimer(T_WRITE, this.#host.options.timeoutMs);
+    else this.#setTimer(T_LINGER, LINGER_MS);
+  }
+
+  #destroy(error?: unknown): void {
+    if (this.#in === CLOSED) return;
+    if (error !== undefined && this.#out !== IDLE) this.#req?.abort(error);
+    this.socket.destroy();
+  }
+
+  /** Graceful stop: close now if idle between requests, else after the response (#headFor). */
+  closeIfIdle(): void {
+    if (this.#in === HEAD && this.#out === IDLE && this.#pendingLen === 0) this.#close();
+  }
+
+  destroy(): void {
+    this.#destroy(new Error("pronghorn: the server is shutting down"));
+  }
+
+  // ---- timeouts -------------------------------------------------------------------------------
+
+  #setTimer(kind: number, ms: number): void {
+    this.#timer = kind;
+    this.deadline = kind === T_NONE || ms <= 0 ? 0 : this.#host.deadline(ms);
+  }
+
+  /** The sweeper found our deadline passed. */
+  timedOut(): void {
+    const kind = this.#timer;
+    this.deadline = 0;
+    this.#timer = T_NONE;
+    const opts = this.#host.options;
+    if (kind === T_HEADER) {
+      if (this.#pendingLen === 0 && this.#requests === 0) this.#destroy();
+      else this.#fail(408, `request head not complete within ${opts.headerTimeoutMs} ms`);
+    } else if (kind === T_READ && this.#out === APP) {
+      this.#fail(408, `no request body bytes for ${opts.timeoutMs} ms`);
+    } else if (kind === T_IDLE) {
+      this.#close();
+    } else {
+      this.#destroy(kind === T_WRITE ? new Error(`pronghorn: the client read nothing for ${opts.timeoutMs} ms`) : undefined);
+    }
+  }
+
+  #requestLine(): string {
+    const h = this.#head;
+    return h === null ? "(no request)" : `${h.method} ${h.target.slice(0, 200)}`;
+  }
+}
+
+const EMPTY = new Uint8Array(0);

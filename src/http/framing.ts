@@ -1,0 +1,212 @@
+/**
+ * What picohttpparser leaves to the server about a request head (REFERENCE.md part 2), read from
+ * the last successful parse: version, target form, Host rules, body framing (Content-Length and
+ * Transfer-Encoding, RFC 9112 §6), Expect and Connection. Strict on purpose: anything ambiguous
+ * is an error status, and every error closes the connection. Values arrive latin1-decoded with
+ * surrounding SP/HTAB already trimmed by the parser; comparisons here are ASCII-only (no trim(),
+ * Number() or Unicode case folding, which turn `\u00a0chunked` into `chunked`; part 2 item 7).
+ */
+import {
+  headerCount, headerName, headerNameIs, headerValue, requestMethod, requestMinorVersion, requestTarget,
+} from "./parser.js";
+
+export const BODY_NONE = 0;
+export const BODY_LENGTH = 1;
+export const BODY_CHUNKED = 2;
+
+/** Connection header tokens (bit set). */
+export const CONN_CLOSE = 1;
+export const CONN_KEEP_ALIVE = 2;
+
+/** Content-Length values past 15 digits are refused before any arithmetic can lose precision. */
+const MAX_CONTENT_LENGTH_DIGITS = 15;
+
+export interface RequestHead {
+  method: string;
+  /** The request-target as sent (origin-form, absolute-form or `*`). */
+  target: string;
+  /** 0 for HTTP/1.0; 1 for HTTP/1.1 and for HTTP/1.2-1.9, which are served as 1.1 (RFC 9110 §6.2). */
+  minor: number;
+  /** Header names and values as sent, flattened: [name0, value0, name1, value1, ...]. */
+  headers: string[];
+  /** The Host value, or null when absent (HTTP/1.0 only). */
+  host: string | null;
+  /** True for absolute-form targets: the URL comes from the target, not Host (RFC 9112 §3.2.2). */
+  absolute: boolean;
+  bodyKind: number;
+  contentLength: number;
+  connection: number;
+  /** An HTTP/1.1 request with `Expect: 100-continue` (ignored for 1.0, RFC 9110 §10.1.1). */
+  expectContinue: boolean;
+}
+
+/** Why the last readHead() returned an error status, for the log line. */
+export let headError = "";
+
+function fail(status: number, why: string): number {
+  headError = why;
+  return status;
+}
+
+function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+function trimOws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 0x20 || s.charCodeAt(a) === 0x09)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 0x20 || s.charCodeAt(b - 1) === 0x09)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+// Header values are latin1 strings, so toLowerCase() can only map A-Z to ASCII: the other
+// letters it folds (U+00C0-U+00DE) land outside ASCII, and no Unicode sign like U+212A can occur.
+function lowerList(value: string): string[] {
+  const out: string[] = [];
+  for (const part of value.split(",")) {
+    const t = trimOws(part);
+    if (t.length > 0) out.push(t.toLowerCase());
+  }
+  return out;
+}
+
+/** Connection header value -> CONN_* bits. */
+export function connectionTokens(value: string): number {
+  if (value.length === 5 || value.length === 10) {
+    const v = value.toLowerCase();
+    if (v === "close") return CONN_CLOSE;
+    if (v === "keep-alive") return CONN_KEEP_ALIVE;
+  }
+  let bits = 0;
+  for (const t of lowerList(value)) {
+    if (t === "close") bits |= CONN_CLOSE;
+    else if (t === "keep-alive") bits |= CONN_KEEP_ALIVE;
+  }
+  return bits;
+}
+
+// RFC 9110 §7.2 + RFC 3986 §3.2.2: IP-literal, or reg-name/IPv4 (unreserved, pct-encoded,
+// sub-delims), then an optional port. Empty is valid: a target without authority sends `Host:`.
+const HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
+
+/**
+ * Check the head of the last successful parse. Returns the RequestHead, or an error status
+ * (400, 413, 417, 501) with the reason in `headError`. `maxBodySize` 0 means no limit.
+ */
+export function readHead(maxBodySize: number): RequestHead | number {
+  const minor = requestMinorVersion() === 0 ? 0 : 1;
+  const method = requestMethod();
+  const target = requestTarget();
+  let absolute = false;
+  if (target.charCodeAt(0) !== 0x2f) {
+    if (target === "*") {
+      if (method !== "OPTIONS") return fail(400, `${method} with the asterisk-form target *`);
+    } else if (method === "CONNECT") {
+      return fail(501, "CONNECT is not supported");
+    } else {
+      const lower = target.slice(0, 8).toLowerCase();
+      if (!lower.startsWith("http://") && !lower.startsWith("https://")) {
+        return fail(400, `request-target is neither origin-form nor an http(s) absolute-form: ${target.slice(0, 64)}`);
+      }
+      absolute = true;
+    }
+  }
+
+  const n = headerCount();
+  const headers = new Array<string>(n * 2);
+  let host: string | null = null;
+  let hosts = 0;
+  let contentLength = -1;
+  let te: string | null = null;
+  let connection = 0;
+  let expect: string | null = null;
+  for (let i = 0; i < n; i++) {
+    const name = headerName(i);
+    if (name === null) return fail(400, "obs-fold (a header line starting with whitespace) is not accepted");
+    const value = headerValue(i);
+    headers[2 * i] = name;
+    headers[2 * i + 1] = value;
+    switch (name.length) {
+      case 4:
+        if (headerNameIs(i, "host")) {
+          hosts++;
+          host = value;
+        }
+        break;
+      case 6:
+        if (headerNameIs(i, "expect")) expect = expect === null ? value : `${expect}, ${value}`;
+        break;
+      case 10:
+        if (headerNameIs(i, "connection")) connection |= connectionTokens(value);
+        break;
+      case 14:
+        if (headerNameIs(i, "content-length")) {
+          if (contentLength !== -1) return fail(400, "more than one Content-Length");
+          if (!isDigits(value)) return fail(400, `Content-Length is not a decimal number: ${JSON.stringify(value.slice(0, 32))}`);
+          if (value.length > MAX_CONTENT_LENGTH_DIGITS) return fail(413, `Content-Length ${value.slice(0, 32)} is too large`);
+          contentLength = +value; // digits only, checked above
+        }
+        break;
+      case 17:
+        if (headerNameIs(i, "transfer-encoding")) te = te === null ? value : `${te}, ${value}`;
+        break;
+    }
+  }
+
+  if (hosts > 1) return fail(400, "more than one Host");
+  if (hosts === 0 && minor === 1) return fail(400, "HTTP/1.1 request without Host");
+  if (host !== null && !HOST_RE.test(host)) return fail(400, `invalid Host ${JSON.stringify(host.slice(0, 64))}`);
+
+  let bodyKind = BODY_NONE;
+  if (te !== null) {
+    if (contentLength !== -1) return fail(400, "both Transfer-Encoding and Content-Length");
+    if (minor === 0) return fail(400, "Transfer-Encoding in an HTTP/1.0 request");
+    const codings = lowerList(te);
+    let chunked = 0;
+    for (const c of codings) if (c === "chunked") chunked++;
+    if (chunked !== 1 || codings[codings.length - 1] !== "chunked") {
+      return fail(400, `Transfer-Encoding ${JSON.stringify(te.slice(0, 64))} does not end in a single chunked`);
+    }
+    if (codings.length > 1) return fail(501, `transfer coding ${codings[0]} is not supported`);
+    bodyKind = BODY_CHUNKED;
+  } else if (contentLength > 0) {
+    bodyKind = BODY_LENGTH;
+  }
+  if (maxBodySize > 0 && contentLength > maxBodySize) {
+    return fail(413, `request body of ${contentLength} bytes over ${maxBodySize}`);
+  }
+
+  let expectContinue = false;
+  if (expect !== null) {
+    const list = lowerList(expect);
+    if (list.length !== 1 || list[0] !== "100-continue") {
+      return fail(417, `unsupported expectation ${JSON.stringify(expect.slice(0, 64))}`);
+    }
+    expectContinue = minor === 1;
+  }
+
+  return {
+    method, target, minor, headers, host, absolute, bodyKind,
+    contentLength: contentLength < 0 ? 0 : contentLength, connection, expectContinue,
+  };
+}
+
+const REQUEST_LINE_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ +[^ ]+ +HTTP\/(\d+)\.\d+\r?$/;
+
+/**
+ * For a head the parser rejected: 505 when the request line is well-formed but names a major
+ * version other than 1 (the parser accepts only HTTP/1.x), else 400.
+ */
+export function rejectStatus(bytes: Uint8Array): number {
+  const lf = bytes.indexOf(0x0a);
+  const line = String.fromCharCode.apply(null, Array.from(bytes.subarray(0, lf < 0 ? Math.min(bytes.length, 1024) : Math.min(lf, 1024))));
+  const m = REQUEST_LINE_RE.exec(line);
+  if (m !== null && m[1] !== "1") return fail(505, `HTTP version ${m[1]} is not supported`);
+  return fail(400, "malformed request head");
+}
