@@ -151,16 +151,18 @@ static const char *parse_token(const char *p, const char *end, const char **toke
     return p;
 }
 
-/* the rest of a line up to CRLF or LF (both consumed, neither part of the token); no trimming */
+/* the rest of a line up to CRLF or LF (both consumed, neither part of the token); no trimming.
+ * *token and *token_len are written only once the line end is confirmed: upstream leaves them
+ * alone on -1/-2, and phr_parse_response hands them straight out as msg/msg_len. */
 static const char *parse_to_eol(const char *p, const char *end, const char **token, size_t *token_len, int *ret)
 {
-    const char *start = p;
+    const char *start = p, *stop;
     for (p = simd_skip_value(p, end);; ++p) {
         NEED_BYTE();
         if (unlikely(IS_VALUE_STOP(*p)))
             break;
     }
-    *token_len = (size_t)(p - start);
+    stop = p;
     if (likely(*p == '\r')) {
         ++p;
         EXPECT_LF();
@@ -170,6 +172,7 @@ static const char *parse_to_eol(const char *p, const char *end, const char **tok
         FAIL();
     }
     *token = start;
+    *token_len = (size_t)(stop - start);
     return p;
 }
 
