@@ -205,3 +205,119 @@ export function requireTool(name) {
   if (process.env.CI) throw new Error(`${name} is required when CI is set (install it in .ci/run)`);
   return `${name} is not installed`;
 }
+
+/**
+ * Bounded load from this process: `clients` concurrent clients for `durationMs`, half of them on
+ * keep-alive connections, half sending `Connection: close`. Counts every request that did not
+ * get a complete 200. A request on a reused keep-alive connection that the server closed before
+ * sending any byte of a response is retried on a new connection (RFC 9112 §9.3.1, what browsers
+ * and undici do) and counted in `retried`, not `failed`. `onBody(text)` sees every 200 body.
+ * Resolves { requests, failed, retried, errors (first 5 descriptions) }.
+ */
+export async function load(server, { clients = 6, durationMs = 2500, path = "/", onBody } = {}) {
+  const stats = { requests: 0, failed: 0, retried: 0, errors: [] };
+  const deadline = Date.now() + durationMs;
+  const fail = (what) => {
+    stats.failed++;
+    if (stats.errors.length < 5) stats.errors.push(what);
+  };
+  const client = async (keepAlive) => {
+    let conn = null;
+    while (Date.now() < deadline) {
+      const reused = conn !== null;
+      conn ??= openConnection(server);
+      const r = await exchange(conn, `GET ${path} HTTP/1.1\r\nHost: loopback\r\n${keepAlive ? "" : "Connection: close\r\n"}\r\n`);
+      if (r.ok) {
+        stats.requests++;
+        if (r.status !== 200) fail(`status ${r.status}`);
+        else onBody?.(r.body);
+        if (!keepAlive || r.close) {
+          conn.sock.destroy();
+          conn = null;
+        }
+        continue;
+      }
+      conn.sock.destroy();
+      conn = null;
+      if (reused && r.received === 0) {
+        stats.retried++;
+        continue;
+      }
+      stats.requests++;
+      fail(r.error);
+    }
+    conn?.sock.destroy();
+  };
+  await Promise.all(Array.from({ length: clients }, (_, i) => client(i % 2 === 0)));
+  return stats;
+}
+
+function openConnection(server) {
+  const sock = net.connect(addressOf(server));
+  const conn = { sock, buf: Buffer.alloc(0), wake: null, ended: false, error: null };
+  sock.on("data", (d) => {
+    conn.buf = Buffer.concat([conn.buf, d]);
+    conn.wake?.();
+  });
+  sock.on("error", (e) => {
+    conn.error = e.code ?? e.message;
+  });
+  sock.on("close", () => {
+    conn.ended = true;
+    conn.wake?.();
+  });
+  return conn;
+}
+
+/** One request/response on `conn`; resolves { ok, status, body, close } or { ok: false, error, received }. */
+async function exchange(conn, request) {
+  conn.buf = Buffer.alloc(0);
+  if (!conn.ended) conn.sock.write(request);
+  const timeout = Date.now() + 10000;
+  for (;;) {
+    const text = conn.buf.toString("latin1");
+    const end = text.indexOf("\r\n\r\n");
+    if (end >= 0) {
+      const head = text.slice(0, end);
+      const status = Number(head.split(" ")[1]);
+      const cl = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+      const close = /\r\nconnection:\s*close/i.test(head);
+      const bodyStart = end + 4;
+      if (cl && text.length >= bodyStart + Number(cl[1])) {
+        return { ok: true, status, body: text.slice(bodyStart, bodyStart + Number(cl[1])), close };
+      }
+      if (!cl && conn.ended) return { ok: true, status, body: text.slice(bodyStart), close: true };
+    }
+    if (conn.ended) return { ok: false, error: `${conn.error ?? "closed"} after ${conn.buf.length} bytes`, received: conn.buf.length };
+    if (Date.now() > timeout) return { ok: false, error: "no response in 10 s", received: conn.buf.length };
+    await new Promise((resolve) => {
+      conn.wake = resolve;
+      setTimeout(resolve, 200).unref();
+    });
+    conn.wake = null;
+  }
+}
+
+/** Resolve when `server.output()` matches `re` (checked as output arrives), or reject after timeoutMs. */
+export function waitForOutput(server, re, timeoutMs = 20000) {
+  return new Promise((resolve, reject) => {
+    // The harness's own 'data' listeners were added first, so output() already holds the chunk.
+    const check = () => {
+      if (!re.test(server.output())) return;
+      cleanup();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`no ${re} in the output after ${timeoutMs} ms:\n${server.output()}`));
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      server.proc.stdout.off("data", check);
+      server.proc.stderr.off("data", check);
+    };
+    server.proc.stdout.on("data", check);
+    server.proc.stderr.on("data", check);
+    check();
+  });
+}

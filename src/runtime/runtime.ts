@@ -95,8 +95,87 @@ export interface NetRuntime {
 
 export type Signal = "SIGTERM" | "SIGINT" | "SIGQUIT" | "SIGHUP" | "SIGUSR1" | "SIGKILL";
 
+/** A listening socket as the supervisor holds it: bound (or inherited) and never polled, so it
+ *  never races the workers for connections. Its fd is what workers inherit. */
+export interface BoundListener {
+  readonly target: ListenTarget;
+  /** As printed on start: `http://0.0.0.0:5000/`, `http://[::1]:8080/`, `unix:/tmp/app.sock`. */
+  readonly url: string;
+  /** Inherited from Server::Starter or systemd: never closed early, never unlinked by us. */
+  readonly inherited: boolean;
+  /** Close the supervisor's copy (workers keep theirs; never a shutdown(2)) and remove a unix
+   *  socket file we created. Idempotent. */
+  close(): void;
+}
+
+/** Worker -> supervisor. */
+export type WorkerMessage =
+  | { type: "ready" }
+  /** Stopped accepting (quota, retire(), a signal): spawn the replacement now. */
+  | { type: "retiring"; reason: string };
+
+/** Supervisor -> worker: "stop" is graceful and idempotent; "stop-now" closes every connection. */
+export type SupervisorMessage = { type: "stop" } | { type: "stop-now" };
+
+export interface WorkerSpec {
+  /** Slot number, 1-based, reused by a replacement. */
+  id: number;
+  generation: number;
+  listeners: readonly BoundListener[];
+  /** Handed to the worker unchanged (its Config); must survive JSON. */
+  payload: unknown;
+}
+
+/** What a worker learns about itself at start (from its spawn environment). */
+export interface WorkerContext {
+  id: number;
+  generation: number;
+  /** The inherited listening sockets, numbered as the worker sees them (3, 4, ...). */
+  listeners: { fd: number; name: string }[];
+  payload: unknown;
+}
+
+export interface WorkerProcess {
+  readonly pid: number;
+  send(message: SupervisorMessage): void;
+  kill(signal: Signal): void;
+}
+
+export interface WorkerEvents {
+  message(message: WorkerMessage): void;
+  /** `signal` is a name such as "SIGSEGV" when the worker died of a signal. */
+  exit(code: number | null, signal: string | null): void;
+}
+
+export interface Timer {
+  cancel(): void;
+}
+
 export interface ProcessRuntime {
-  // (defined by the supervisor's owner)
+  readonly pid: number;
+  // --- supervisor side ---
+  /** Bind every tcp/unix target (replacing a stale unix socket file) or adopt every fd target,
+   *  without listening. Throws one-line errors (`pronghorn: cannot listen on ...`). */
+  bindListeners(targets: readonly ListenTarget[]): Promise<BoundListener[]>;
+  /** Start a worker on this runtime, re-running this process's entry script, with the
+   *  listeners as fds 3, 4, ... and an IPC channel. */
+  spawnWorker(spec: WorkerSpec, events: WorkerEvents): WorkerProcess;
+  /** Route SIGTERM, SIGINT, SIGQUIT, SIGHUP and SIGUSR1 to `handler` (replacing default actions). */
+  onSignal(handler: (signal: Signal) => void): void;
+  now(): number;
+  setTimer(ms: number, fn: () => void): Timer;
+  /** One line to stderr. */
+  log(line: string): void;
+  exit(code: number): void;
+  // --- worker side ---
+  /** This process's worker context, or undefined in a supervisor (or a plain process). */
+  workerContext(): WorkerContext | undefined;
+  /** Listen to the supervisor; `gone` fires when it died. Returns the way to send to it. */
+  connectSupervisor(events: { message(m: SupervisorMessage): void; gone(): void }): (m: WorkerMessage) => void;
+  /** Signals sent to this worker directly (TERM, INT, QUIT); HUP and USR1 are ignored here. */
+  onWorkerSignal(handler: (signal: Signal) => void): void;
+  /** A line sink appending to FILE (`-` = stderr), batched per tick, flushed on exit. */
+  openLog(path: string): (line: string) => void;
 }
 
 export interface Runtime extends NetRuntime, ProcessRuntime {

@@ -1,0 +1,52 @@
+/**
+ * Loading user modules: the app (normalised to a fetch handler) and the --child-exit hook.
+ * An app module's default export is `{ fetch(request, info) }` (Bun, Deno, Workers, Hono) or a
+ * bare `(request, info) => Response`; anything else is one clear error naming the file and
+ * what it exported. Each worker process imports the app afresh, which is what makes HUP a reload.
+ */
+import { pathToFileURL } from "node:url";
+import type { FetchHandler } from "./http/server.js";
+
+/** The module could not be used as an app or hook; `message` is one line for the log. */
+export class AppError extends Error {
+  readonly code = "PRONGHORN_BAD_APP";
+  constructor(message: string) {
+    super(message);
+    this.name = "AppError";
+  }
+}
+
+export async function loadApp(file: string): Promise<FetchHandler> {
+  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  return toFetchHandler(mod.default, file);
+}
+
+/** `{ fetch }` (method kept bound to its object, so a Hono app works) or a bare function. */
+export function toFetchHandler(value: unknown, where: string): FetchHandler {
+  if (typeof value === "function") return value as FetchHandler;
+  if (typeof value === "object" && value !== null && typeof (value as { fetch?: unknown }).fetch === "function") {
+    const app = value as { fetch: FetchHandler };
+    return app.fetch.bind(app);
+  }
+  throw new AppError(
+    `pronghorn: ${where}: the default export must be { fetch(request, info) } or a function, got ${describe(value)}`,
+  );
+}
+
+export type ChildExitHook = (info: { worker: { id: number; pid: number; generation: number }; reason: string }) => unknown;
+
+/** The --child-exit module: its default export must be a function. */
+export async function loadChildExit(file: string): Promise<ChildExitHook> {
+  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  if (typeof mod.default !== "function") {
+    throw new AppError(`pronghorn: --child-exit ${file}: the default export must be a function, got ${describe(mod.default)}`);
+  }
+  return mod.default as ChildExitHook;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing (no default export)";
+  if (value === null) return "null";
+  if (typeof value === "object") return `an object with keys [${Object.keys(value).join(", ")}]`;
+  return `a ${typeof value}`;
+}

@@ -1,0 +1,326 @@
+/**
+ * The prefork supervisor: pure policy over the ProcessRuntime (spawn, reap, signals, timers).
+ * It holds the listening sockets without polling them, never serves a request, and keeps
+ * `workers` workers of the current generation alive. Parallel::Prefork semantics with Gazelle's
+ * bugs fixed (REFERENCE.md part 1 §1.6, §3): HUP starts a fresh generation and retires an old
+ * worker only once a new one is ready; --spawn-interval paces spawns (HUP and USR1 included,
+ * for real, unlike Gazelle's one-second cut-off); a retiring worker's replacement starts as it
+ * stops accepting; a crash loop backs off; stopping has a deadline. No I/O here but the runtime's.
+ */
+import type { Config } from "./config.js";
+import type { BoundListener, ProcessRuntime, Signal, Timer, WorkerMessage, WorkerProcess } from "./runtime/runtime.js";
+
+export interface SupervisorOptions {
+  workers: number;
+  spawnIntervalMs: number;
+  /** How long a retiring worker may drain before its connections are closed; 0 = forever. */
+  gracefulTimeoutMs: number;
+  /** For the startup line: "node", "bun", "deno". */
+  runtimeName: string;
+  /** Handed to every worker (its Config). */
+  payload: unknown;
+}
+
+/** The first respawn after a crash waits this long; each further crash in a row doubles it. */
+export const BACKOFF_FIRST_MS = 100;
+export const BACKOFF_MAX_MS = 10_000;
+/** A worker that was ready this long before it died ends a crash streak (srvx uses 10 s too). */
+export const STABLE_MS = 10_000;
+/** After "stop-now", how long a worker gets before SIGKILL. */
+export const KILL_GRACE_MS = 5_000;
+/** Before any worker was ever ready, this many failed starts in a row end the supervisor. */
+export const START_ATTEMPTS = 3;
+
+/** starting: spawned, not ready. ready: accepting. retiring: stopped accepting, draining. */
+type WorkerState = "starting" | "ready" | "retiring";
+
+interface Worker {
+  id: number;
+  generation: number;
+  proc: WorkerProcess;
+  state: WorkerState;
+  readyAt: number | undefined;
+  deadline: Timer | undefined;
+}
+
+export class Supervisor {
+  readonly #rt: ProcessRuntime;
+  readonly #opts: SupervisorOptions;
+  readonly #listeners: readonly BoundListener[];
+  readonly #workers = new Set<Worker>();
+  #generation = 1;
+  #stopping = false;
+  #forced = 0;
+  #lastSpawnAt = -Infinity;
+  #backoffUntil = -Infinity;
+  #crashStreak = 0;
+  #failedStarts = 0;
+  #everReady = false;
+  #announced = false;
+  #reloading = false;
+  #spawnTimer: Timer | undefined;
+  #pacedStopTimer: Timer | undefined;
+  #finished = false;
+
+  constructor(rt: ProcessRuntime, opts: SupervisorOptions, listeners: readonly BoundListener[]) {
+    this.#rt = rt;
+    this.#opts = opts;
+    this.#listeners = listeners;
+  }
+
+  start(): void {
+    this.#rt.onSignal((s) => this.signal(s));
+    this.#reconcile();
+  }
+
+  /** Workers alive (any generation, any state); for tests and logs. */
+  get workerCount(): number {
+    return this.#workers.size;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  signal(signal: Signal): void {
+    if (signal === "SIGHUP") this.#reload();
+    else if (signal === "SIGUSR1") this.#stop(signal, true);
+    else this.#stop(signal, false);
+  }
+
+  // --- keeping the pool full --------------------------------------------------------------
+
+  #active(generation: number): Worker[] {
+    return [...this.#workers].filter((w) => w.generation === generation && w.state !== "retiring");
+  }
+
+  /** Spawn until the current generation has `workers` non-retiring workers, at most one per
+   *  --spawn-interval and not before a crash backoff ends. */
+  #reconcile(): void {
+    if (this.#stopping || this.#finished) return;
+    let need = this.#opts.workers - this.#active(this.#generation).length;
+    while (need > 0) {
+      const earliest = Math.max(this.#lastSpawnAt + this.#opts.spawnIntervalMs, this.#backoffUntil);
+      const now = this.#rt.now();
+      if (now < earliest) {
+        if (!this.#spawnTimer) {
+          this.#spawnTimer = this.#rt.setTimer(earliest - now, () => {
+            this.#spawnTimer = undefined;
+            this.#reconcile();
+          });
+        }
+        return;
+      }
+      this.#spawn();
+      need--;
+    }
+  }
+
+  #spawn(): void {
+    const used = new Set(this.#active(this.#generation).map((w) => w.id));
+    let id = 1;
+    while (used.has(id)) id++;
+    this.#lastSpawnAt = this.#rt.now();
+    const w: Worker = { id, generation: this.#generation, proc: undefined as unknown as WorkerProcess, state: "starting", readyAt: undefined, deadline: undefined };
+    try {
+      w.proc = this.#rt.spawnWorker(
+        { id, generation: w.generation, listeners: this.#listeners, payload: this.#opts.payload },
+        { message: (m) => this.#onMessage(w, m), exit: (code, signal) => this.#onExit(w, code, signal) },
+      );
+    } catch (err) {
+      const delay = this.#backoff();
+      this.#rt.log(`pronghorn: cannot start worker ${id}: ${(err as Error).message}; retrying in ${delay} ms`);
+      return;
+    }
+    this.#workers.add(w);
+  }
+
+  /** Grow the crash streak and return the delay before the next spawn. */
+  #backoff(): number {
+    this.#crashStreak++;
+    const delay = Math.min(BACKOFF_FIRST_MS * 2 ** (this.#crashStreak - 1), BACKOFF_MAX_MS);
+    this.#backoffUntil = this.#rt.now() + delay;
+    return delay;
+  }
+
+  #onMessage(w: Worker, m: WorkerMessage): void {
+    if (!this.#workers.has(w)) return;
+    if (m.type === "ready") {
+      if (w.state !== "starting") return;
+      w.state = "ready";
+      w.readyAt = this.#rt.now();
+      this.#everReady = true;
+      this.#failedStarts = 0;
+      if (w.generation === this.#generation) this.#retireOneOld();
+      this.#announce();
+    } else if (m.type === "retiring") {
+      if (w.state === "retiring") return;
+      w.state = "retiring";
+      this.#armDeadline(w);
+      this.#reconcile();
+    }
+  }
+
+  #onExit(w: Worker, code: number | null, signal: string | null): void {
+    if (!this.#workers.delete(w)) return;
+    w.deadline?.cancel();
+    const how = signal ? `on ${signal}` : `with status ${code}`;
+    const clean = code === 0 && !signal;
+    const expected = w.state === "retiring";
+    const who = `worker ${w.id} (pid ${w.proc.pid})`;
+    if (this.#stopping) {
+      if (!clean && !expected) this.#rt.log(`pronghorn: ${who} exited ${how}`);
+    } else if (!expected) {
+      if (w.state === "starting" && !this.#everReady && ++this.#failedStarts >= START_ATTEMPTS) {
+        this.#rt.log(`pronghorn: ${who} exited ${how} before it was ready; giving up after ${START_ATTEMPTS} failed starts`);
+        this.#finish(1);
+        return;
+      }
+      if (w.generation === this.#generation) {
+        if (w.readyAt !== undefined && this.#rt.now() - w.readyAt >= STABLE_MS) this.#crashStreak = 0;
+        const delay = this.#backoff();
+        this.#rt.log(`pronghorn: ${who} exited ${how}${w.state === "starting" ? " before it was ready" : ""}; respawning in ${delay} ms`);
+      } else {
+        this.#rt.log(`pronghorn: ${who} of generation ${w.generation} exited ${how}; generation ${this.#generation} replaces it`);
+      }
+    } else if (!clean) {
+      this.#rt.log(`pronghorn: ${who} exited ${how} while retiring`);
+    }
+    if (this.#stopping) {
+      if (this.#workers.size === 0) this.#finish(0);
+      return;
+    }
+    this.#reconcile();
+    this.#checkReloaded();
+  }
+
+  #announce(): void {
+    if (this.#announced || this.#active(this.#generation).filter((w) => w.state === "ready").length < this.#opts.workers) return;
+    this.#announced = true;
+    const n = this.#opts.workers;
+    for (const l of this.#listeners) {
+      this.#rt.log(`pronghorn: accepting connections at ${l.url} (${this.#opts.runtimeName}, ${n} worker${n === 1 ? "" : "s"})`);
+    }
+  }
+
+  // --- graceful retirement ----------------------------------------------------------------
+
+  /** Ask a worker to stop accepting and drain; idempotent. */
+  #retire(w: Worker): void {
+    if (w.state === "retiring") return;
+    w.state = "retiring";
+    w.proc.send({ type: "stop" });
+    this.#armDeadline(w);
+  }
+
+  #armDeadline(w: Worker): void {
+    if (this.#opts.gracefulTimeoutMs > 0 && !w.deadline) {
+      w.deadline = this.#rt.setTimer(this.#opts.gracefulTimeoutMs, () => this.#force(w));
+    }
+  }
+
+  /** Close the worker's connections now; SIGKILL if it still has not exited after a grace. */
+  #force(w: Worker): void {
+    if (!this.#workers.has(w)) return;
+    w.proc.send({ type: "stop-now" });
+    w.deadline?.cancel();
+    w.deadline = this.#rt.setTimer(KILL_GRACE_MS, () => {
+      if (this.#workers.has(w)) w.proc.kill("SIGKILL");
+    });
+  }
+
+  // --- HUP: reload --------------------------------------------------------------------------
+
+  #reload(): void {
+    if (this.#stopping) return;
+    this.#generation++;
+    this.#reloading = true;
+    this.#rt.log(`pronghorn: reloading: starting generation ${this.#generation} (${this.#opts.workers} workers)`);
+    // A starting old worker has never served: nothing to wait for.
+    for (const w of this.#workers) if (w.state === "starting") this.#retire(w);
+    this.#reconcile();
+  }
+
+  /** One new worker is ready: retire one old one (oldest generation first). */
+  #retireOneOld(): void {
+    const old = [...this.#workers]
+      .filter((w) => w.generation < this.#generation && w.state === "ready")
+      .sort((a, b) => a.generation - b.generation || (a.readyAt ?? 0) - (b.readyAt ?? 0));
+    if (old.length > 0) this.#retire(old[0]);
+    this.#checkReloaded();
+  }
+
+  #checkReloaded(): void {
+    if (!this.#reloading) return;
+    const ready = this.#active(this.#generation).filter((w) => w.state === "ready").length;
+    const oldLeft = [...this.#workers].some((w) => w.generation < this.#generation);
+    if (ready >= this.#opts.workers && !oldLeft) {
+      this.#reloading = false;
+      this.#rt.log(`pronghorn: reloaded: generation ${this.#generation} is serving (${ready} workers)`);
+    }
+  }
+
+  // --- TERM/INT/QUIT: stop; USR1: stop paced by --spawn-interval ------------------------------
+
+  #stop(signal: Signal, paced: boolean): void {
+    if (this.#stopping) {
+      if (paced) return;
+      this.#forced++;
+      if (this.#forced === 1) {
+        this.#rt.log(`pronghorn: ${signal} again: closing every connection now`);
+        for (const w of this.#workers) this.#force(w);
+      } else {
+        for (const w of this.#workers) w.proc.kill("SIGKILL");
+      }
+      return;
+    }
+    this.#stopping = true;
+    this.#spawnTimer?.cancel();
+    this.#spawnTimer = undefined;
+    // Standalone, our copy of each socket closes now, so it closes for good as soon as the workers
+    // have stopped accepting: new clients are refused instead of queueing until we exit (Gazelle's
+    // shutdown(SHUT_RD), PR #23). Inherited sockets belong to Server::Starter/systemd: left alone.
+    for (const l of this.#listeners) if (!l.inherited) l.close();
+    if (this.#workers.size === 0) {
+      this.#finish(0);
+      return;
+    }
+    for (const w of this.#workers) if (w.state === "starting") this.#retire(w);
+    const serving = [...this.#workers].filter((w) => w.state === "ready").sort((a, b) => (a.readyAt ?? 0) - (b.readyAt ?? 0));
+    if (!paced || this.#opts.spawnIntervalMs === 0) {
+      for (const w of serving) this.#retire(w);
+      return;
+    }
+    const next = () => {
+      const w = serving.shift();
+      if (w) this.#retire(w);
+      if (serving.length > 0) this.#pacedStopTimer = this.#rt.setTimer(this.#opts.spawnIntervalMs, next);
+    };
+    next();
+  }
+
+  #finish(code: number): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#spawnTimer?.cancel();
+    this.#pacedStopTimer?.cancel();
+    for (const w of this.#workers) {
+      w.deadline?.cancel();
+      w.proc.kill("SIGKILL");
+    }
+    for (const l of this.#listeners) l.close();
+    this.#rt.exit(code);
+  }
+}
+
+/** Bind (or adopt) the listeners and start supervising. A bind error is thrown as one line. */
+export async function supervise(rt: ProcessRuntime & { readonly name: string }, config: Config): Promise<Supervisor> {
+  const listeners = await rt.bindListeners(config.listen);
+  const sup = new Supervisor(
+    rt,
+    { workers: config.workers, spawnIntervalMs: config.spawnIntervalMs, gracefulTimeoutMs: config.gracefulTimeoutMs, runtimeName: rt.name, payload: config },
+    listeners,
+  );
+  sup.start();
+  return sup;
+}
