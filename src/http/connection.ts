@@ -32,7 +32,7 @@ import {
 import { NativeResponse } from "./fast-response.js";
 import { accessLine } from "./access-log.js";
 import { appErrorResponse, errorHead, informationalHead } from "./errors.js";
-import type { ConnectionHost } from "./server.js";
+import type { ConnectionHost, ServeInfo } from "./server.js";
 
 const HEAD = 0;
 const BODY = 1;
@@ -67,6 +67,8 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
   readonly socket: Socket;
   /** The sweeper's deadline (coarse clock, ms) for the current wait, or 0. */
   deadline = 0;
+  /** The ServeInfo the server made for this connection (one per connection, not per request). */
+  info: ServeInfo | null = null;
   #host: ConnectionHost;
   #defaultHost: string;
   #wasmBuffer: ArrayBufferLike;
@@ -221,7 +223,11 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
       : parseRequestBytes(buf.subarray(off, end), this.#lastLen);
     if (r > 0) {
       this.#lastLen = 0;
-      if (r > opts.maxHeaderSize) return this.#fail(431, `request head over ${opts.maxHeaderSize} bytes`);
+      if (r > opts.maxHeaderSize) {
+        return buf.subarray(off, off + opts.maxHeaderSize).indexOf(0x0a) < 0
+          ? this.#fail(414, `request line over ${opts.maxHeaderSize} bytes`)
+          : this.#fail(431, `request head over ${opts.maxHeaderSize} bytes`);
+      }
       const head = readHead(opts.maxBodySize);
       if (typeof head === "number") return this.#fail(head, headError);
       this.#dispatch(head);

@@ -128,8 +128,7 @@ export class HttpServer implements ConnectionHost {
   /** The read buffer to pass as ListenOptions.readBuffer (a view into wasm memory). */
   readonly readBuffer: Uint8Array;
   #conns = new Set<Connection>();
-  #infos = new WeakMap<Connection, ServeInfo>();
-  #hosts = new WeakMap<Listener, string>();
+  #hosts = new Map<Listener, string>();
   #now = Date.now();
   #tickMs: number;
   #sweeper: ReturnType<typeof setInterval> | null = null;
@@ -168,12 +167,7 @@ export class HttpServer implements ConnectionHost {
   }
 
   infoFor(conn: Connection): ServeInfo {
-    let info = this.#infos.get(conn);
-    if (info === undefined) {
-      info = new ConnectionInfo(conn, this);
-      this.#infos.set(conn, info);
-    }
-    return info;
+    return conn.info ??= new ConnectionInfo(conn, this);
   }
 
   defaultHost(listener: Listener): string {

@@ -5,56 +5,52 @@
  * sockets it constructs itself; accepted sockets get it by replacing the private
  * `server._handle.onconnection` (REFERENCE.md part 3 §2.1, "Hack A", tested on Node 20.20 and
  * 22). PRONGHORN_NO_ONREAD=1, or a Node without that private hook, selects the plain path
- * ('data' events with a fresh Buffer per read). TCP_NODELAY is set on every accepted TCP socket.
+ * ('data' events with a fresh Buffer per read). TCP_NODELAY is set on every accepted TCP socket
+ * that writes more than once (see #noDelay).
  */
 import net from "node:net";
 import type { Listener, ListenOptions, ListenTarget, NetRuntime, RemoteAddr, Socket, SocketEvents } from "./runtime.js";
 
 type Accept = (socket: Socket, listener: Listener) => SocketEvents;
 
-/** The net.Socket fields we hang our wrapper on, so the shared handlers below need no closures. */
-interface RawSocket extends net.Socket {
-  pronghorn?: NodeSocket;
-}
-
 /** The private server-handle hook used by Hack A (lib/net.js `onconnection(err, clientHandle)`). */
 interface ServerHandle {
   onconnection?: (err: number, clientHandle: unknown) => void;
 }
 
-function onReadInto(this: RawSocket, nread: number, buf: Uint8Array): void {
-  this.pronghorn?.events.data(buf.subarray(0, nread));
-}
-function onData(this: RawSocket, chunk: Uint8Array): void {
-  this.pronghorn?.events.data(chunk);
-}
-function onEnd(this: RawSocket): void {
-  this.pronghorn?.events.end();
-}
-function onDrain(this: RawSocket): void {
-  this.pronghorn?.events.drain();
-}
-function onClose(this: RawSocket): void {
-  const s = this.pronghorn;
-  if (s === undefined) return;
-  this.pronghorn = undefined;
-  s.events.close();
-}
 // Errors (ECONNRESET, EPIPE) are always followed by 'close', which is what http/ acts on.
 function onError(): void {}
 
 const NOOP_EVENTS: SocketEvents = { data() {}, drain() {}, end() {}, close() {} };
 
+// The per-socket handlers are closures on purpose: a property of ours on each net.Socket
+// (socket.pronghorn = wrapper) changed its hidden class and made Node's own stream code
+// megamorphic; Connection: close throughput dropped by a third (perf: LoadIC_Miss in Duplex).
 class NodeSocket implements Socket {
   events: SocketEvents = NOOP_EVENTS;
-  #sock: RawSocket;
+  #sock: net.Socket;
   #unix: boolean;
   #remote: RemoteAddr | null = null;
+  /** TCP_NODELAY is still to be set (tcp only). */
+  #nagle: boolean;
 
-  constructor(sock: RawSocket, unix: boolean) {
-    this.#sock = sock;
+  constructor(sock: net.Socket | null, unix: boolean) {
+    this.#sock = sock as net.Socket;
     this.#unix = unix;
-    sock.pronghorn = this;
+    this.#nagle = !unix;
+  }
+
+  /** For Hack A: the wrapper exists before the net.Socket whose onread callback needs it. */
+  attach(sock: net.Socket): void {
+    this.#sock = sock;
+  }
+
+  // TCP_NODELAY goes on before the second write, not at accept: Nagle holds a segment back
+  // only while earlier data is unacknowledged, which the first write never has, and one
+  // setsockopt(2) per connection was 10% of a Connection: close profile (hello world, wrk).
+  #noDelay(): void {
+    this.#nagle = false;
+    this.#sock.setNoDelay(true);
   }
 
   // getpeername(2) only when someone asks (the access log, ServeInfo, an error line).
@@ -68,11 +64,14 @@ class NodeSocket implements Socket {
   }
 
   write(data: Uint8Array | string): boolean {
-    return this.#sock.write(data);
+    const s = this.#sock;
+    if (this.#nagle && s.bytesWritten > 0) this.#noDelay();
+    return s.write(data);
   }
 
   writev(chunks: readonly (Uint8Array | string)[]): boolean {
     const s = this.#sock;
+    if (this.#nagle && s.bytesWritten > 0) this.#noDelay();
     s.cork();
     for (let i = 0; i < chunks.length; i++) s.write(chunks[i]!);
     s.uncork();
@@ -96,13 +95,15 @@ class NodeSocket implements Socket {
   }
 }
 
-function wire(sock: RawSocket, unix: boolean, listener: Listener, accept: Accept, viaOnread: boolean): void {
-  if (!unix) sock.setNoDelay(true);
-  const wrapped = new NodeSocket(sock, unix);
-  if (!viaOnread) sock.on("data", onData);
-  sock.on("end", onEnd);
-  sock.on("drain", onDrain);
-  sock.on("close", onClose);
+function wire(wrapped: NodeSocket, sock: net.Socket, listener: Listener, accept: Accept, viaOnread: boolean): void {
+  if (!viaOnread) sock.on("data", (chunk: Uint8Array) => wrapped.events.data(chunk));
+  sock.on("end", () => wrapped.events.end());
+  sock.on("drain", () => wrapped.events.drain());
+  sock.on("close", () => {
+    const events = wrapped.events;
+    wrapped.events = NOOP_EVENTS;
+    events.close();
+  });
   sock.on("error", onError);
   wrapped.events = accept(wrapped, listener);
 }
@@ -148,18 +149,23 @@ export const nodeNet: NetRuntime = {
     // `_handle` is private: see the file comment for why, and the fallback when it is absent.
     const handle = (server as unknown as { _handle?: ServerHandle })._handle;
     if (readBuffer !== undefined && !onreadDisabled() && handle && typeof handle.onconnection === "function") {
-      const onread = { buffer: readBuffer, callback: onReadInto };
       handle.onconnection = (err: number, clientHandle: unknown): void => {
         if (err !== 0 && err !== undefined) return;
+        const wrapped = new NodeSocket(null, unix);
+        const onread = {
+          buffer: readBuffer,
+          callback: (nread: number, buf: Uint8Array): void => wrapped.events.data(buf.subarray(0, nread)),
+        };
         // net.Socket's constructor accepts `handle` and `onread` together; it then calls
         // useUserBuffer() on the handle, so libuv reads into readBuffer (lib/net.js initSocketHandle).
         const sock = new net.Socket({
           handle: clientHandle, readable: true, writable: true, allowHalfOpen: true, onread,
-        } as net.SocketConstructorOpts) as RawSocket;
-        wire(sock, unix, listener, accept, true);
+        } as net.SocketConstructorOpts);
+        wrapped.attach(sock);
+        wire(wrapped, sock, listener, accept, true);
       };
     } else {
-      server.on("connection", (sock: RawSocket) => wire(sock, unix, listener, accept, false));
+      server.on("connection", (sock: net.Socket) => wire(new NodeSocket(sock, unix), sock, listener, accept, false));
     }
     return listener;
   },

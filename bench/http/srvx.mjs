@@ -1,0 +1,8 @@
+// srvx's Node adapter serving bench/http/app.mjs.
+import { serve } from "srvx/node";
+import app from "./app.mjs";
+
+const port = Number(process.argv[2]);
+const server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1", silent: true });
+await server.ready();
+console.log("ready");
