@@ -111,6 +111,8 @@ export type ParseResult =
 export function parseConfig(argv: readonly string[], env: Record<string, string | undefined>, opts: ParseOptions = {}): ParseResult {
   const cwd = opts.cwd ?? process.cwd();
   const values = new Map<string, string[]>();
+  /** How the user spelled each option (`-p` or `--port`), for error messages. */
+  const typedAs = new Map<string, string>();
   const positional: string[] = [];
   const byLong = new Map(OPTIONS.map((o) => [o.long, o]));
   const byShort = new Map(OPTIONS.filter((o) => o.short).map((o) => [o.short!, o]));
@@ -145,6 +147,7 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
       if (i + 1 >= argv.length) throw new ConfigError(`${typed}: expected ${spec.arg} after it`);
       value = argv[++i];
     }
+    typedAs.set(spec.long, typed);
     const list = values.get(spec.long) ?? [];
     list.push(value);
     values.set(spec.long, list);
@@ -155,14 +158,14 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
   const last = (long: string): string | undefined => values.get(long)?.at(-1);
   const num = (long: string, fallback: number): number => {
     const v = last(long);
-    return v === undefined ? fallback : checkNumber(`--${long}`, byLong.get(long)!.kind, v);
+    return v === undefined ? fallback : checkNumber(typedAs.get(long)!, byLong.get(long)!.kind, v);
   };
 
   // Every value's syntax first (in table order), so `--workers four` is reported as that even
   // when the app is missing too.
   for (const [long, list] of values) {
     const kind = byLong.get(long)!.kind;
-    if (kind !== "string" && kind !== "file" && kind !== "listen") checkNumber(`--${long}`, kind, list.at(-1)!);
+    if (kind !== "string" && kind !== "file" && kind !== "listen") checkNumber(typedAs.get(long)!, kind, list.at(-1)!);
   }
 
   // The app module.
@@ -171,7 +174,7 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
     const given = positional[0] ?? last("app");
     if (given !== undefined) {
       app = path.resolve(cwd, given);
-      if (!isFile(app)) throw new ConfigError(`${positional[0] !== undefined ? "APP" : "--app"} "${given}": no such file`);
+      if (!isFile(app)) throw new ConfigError(`${positional[0] !== undefined ? "APP" : typedAs.get("app")} "${given}": no such file`);
     } else {
       const found = APP_CANDIDATES.map((f) => path.join(cwd, f)).find(isFile);
       if (!found) throw new ConfigError(`no APP given and none of ./app.ts, ./app.js, ./app.mjs exists (see --help)`);
@@ -202,7 +205,7 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
     for (const [option, v] of listenArgs) listen.push(parseListen(option, v, cwd));
     if (listen.length > 0) {
       for (const o of ["host", "port"]) {
-        if (values.has(o)) throw new ConfigError(`--${o}: cannot be combined with --listen or --socket; use --listen HOST:PORT`);
+        if (values.has(o)) throw new ConfigError(`${typedAs.get(o)}: cannot be combined with --listen or --socket; use --listen HOST:PORT`);
       }
     } else {
       const host = last("host") ?? "0.0.0.0";

@@ -41,9 +41,12 @@ export function writeApp(source, name = "app.mjs") {
  * { proc, pid, urls, port, host, socketPath, output(), stop(signal), exited }.
  * `listeners` is how many startup lines to wait for (default 1).
  */
-export async function startServer(args, { runtime = "node", env = {}, listeners = 1, timeoutMs = 20000, cwd = ROOT } = {}) {
+export async function startServer(args, { runtime = "node", env = {}, listeners = 1, timeoutMs = 20000, cwd = ROOT, fds = [], wrap = null } = {}) {
+  // `fds`: extra fds the server inherits as 3, 4, ... (Server::Starter, systemd). `wrap(cmd, args)`
+  // returns another [cmd, args] to start it through (e.g. a shell that sets LISTEN_PID).
   const [cmd, pre] = runtimeCommand(runtime);
-  const proc = spawn(cmd, [...pre, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const [file, argv] = wrap ? wrap(cmd, [...pre, ...args]) : [cmd, [...pre, ...args]];
+  const proc = spawn(file, argv, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe", ...fds] });
   let out = "";
   const urls = [];
   const exited = new Promise((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
