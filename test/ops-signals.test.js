@@ -1,0 +1,132 @@
+// Stopping (DESIGN.md "Processes and signals"): TERM/INT/QUIT finish in-flight requests, close
+// idle keep-alive connections and exit 0; a second signal or --graceful-timeout ends stragglers;
+// USR1 stops one worker per --spawn-interval; a worker that dies is replaced without disturbing
+// the others. Every server here is a real `node dist/cli.js` process.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import path from "node:path";
+import { once } from "node:events";
+import { ROOT, startServer, rawExchange, addressOf, load, waitForOutput, splitResponses } from "./harness.js";
+
+const SLOW = path.join(ROOT, "test", "fixtures", "ops-slow.mjs");
+
+/** Send a request on a fresh connection; resolves with the raw response once the server closes. */
+function request(server, target) {
+  return rawExchange(server, `GET ${target} HTTP/1.1\r\nHost: t\r\n\r\n`, { timeoutMs: 60000 });
+}
+
+/** A keep-alive connection that has served one request and now sits idle. */
+async function idleConnection(server) {
+  const sock = net.connect(addressOf(server));
+  await once(sock, "connect");
+  sock.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  await once(sock, "data");
+  const closed = new Promise((resolve) => sock.on("close", resolve));
+  sock.on("error", () => {});
+  return { sock, closed };
+}
+
+test("TERM finishes a slow request in flight, closes idle keep-alive connections at once, and exits 0", async (t) => {
+  const server = await startServer(["--workers", "2", "--port", "0", "-E", "production", SLOW]);
+  t.after(() => server.stop("SIGKILL"));
+  const idle = await idleConnection(server);
+  const slow = request(server, "/slow?ms=1500");
+  await waitForOutput(server, /slow started/);
+  const termAt = Date.now();
+  server.proc.kill("SIGTERM");
+  await idle.closed;
+  const idleClosedAfter = Date.now() - termAt;
+  const r = await slow;
+  const res = splitResponses(r.text);
+  const { code, signal } = await server.exited;
+  console.log(`graceful stop: idle keep-alive closed ${idleClosedAfter} ms after TERM; slow request answered ${res[0]?.status}; exit ${code}`);
+  assert.equal(res.length, 1);
+  assert.equal(res[0].status, 200);
+  assert.match(res[0].body, /^slow done by \d+/);
+  assert.ok(idleClosedAfter < 1000, `idle connection closed after ${idleClosedAfter} ms`);
+  assert.deepEqual({ code, signal }, { code: 0, signal: null });
+});
+
+test("one Ctrl-C (INT to the whole process group) is still graceful", async (t) => {
+  // setsid makes the server a process-group leader, as a shell job is.
+  const wrap = (cmd, args) => ["setsid", [cmd, ...args]];
+  const server = await startServer(["--workers", "2", "--port", "0", "-E", "production", SLOW], { wrap });
+  t.after(() => server.stop("SIGKILL"));
+  const slow = request(server, "/slow?ms=1000");
+  await waitForOutput(server, /slow started/);
+  process.kill(-server.pid, "SIGINT");
+  const res = splitResponses((await slow).text);
+  assert.equal(res[0]?.status, 200);
+  assert.deepEqual(await server.exited, { code: 0, signal: null });
+});
+
+test("a second TERM ends a straggler at once", async (t) => {
+  const server = await startServer(["--workers", "1", "--port", "0", "-E", "production", SLOW]);
+  t.after(() => server.stop("SIGKILL"));
+  const slow = request(server, "/slow?ms=60000");
+  await waitForOutput(server, /slow started/);
+  server.proc.kill("SIGTERM");
+  await waitForOutput(server, /SIGTERM: stopping gracefully/); // pending signals do not queue
+  const start = Date.now();
+  server.proc.kill("SIGTERM");
+  const exit = await server.exited;
+  const r = await slow;
+  console.log(`second TERM: exited ${Date.now() - start} ms later`);
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.ok(Date.now() - start < 5000);
+  assert.equal(r.closed, true);
+  assert.match(server.output(), /SIGTERM again: closing every connection now/);
+});
+
+test("--graceful-timeout ends a straggler after the deadline", async (t) => {
+  const server = await startServer(["--workers", "1", "--graceful-timeout", "0.5", "--port", "0", "-E", "production", SLOW]);
+  t.after(() => server.stop("SIGKILL"));
+  const slow = request(server, "/slow?ms=60000");
+  await waitForOutput(server, /slow started/);
+  const start = Date.now();
+  server.proc.kill("SIGTERM");
+  const exit = await server.exited;
+  const took = Date.now() - start;
+  await slow;
+  console.log(`graceful timeout 0.5 s: exited after ${took} ms`);
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.ok(took >= 450 && took < 5000, `took ${took} ms`);
+});
+
+test("a worker killed with SIGKILL is replaced and no request fails under load", async (t) => {
+  const server = await startServer(["--workers", "2", "--port", "0", "-E", "production", SLOW]);
+  t.after(() => server.stop("SIGKILL"));
+  // A request already inside a killed worker is lost with it, on any server. So the victim is a
+  // worker blocked in /spin, which accepts nothing: the test shows that killing it disturbs no
+  // one else, and that its replacement takes load.
+  const spin = request(server, "/spin?ms=4000");
+  await waitForOutput(server, /spinning \d+/);
+  const victim = Number(/spinning (\d+)/.exec(server.output())[1]);
+  const pids = new Set();
+  const loading = load(server, { clients: 6, durationMs: 3000, onBody: (b) => pids.add(Number(/ok \d+ (\d+)/.exec(b)?.[1])) });
+  await new Promise((resolve) => setTimeout(resolve, 300)); // let the load run against the survivor first
+  process.kill(victim, "SIGKILL");
+  await waitForOutput(server, new RegExp(`worker \\d \\(pid ${victim}\\) exited on SIGKILL; respawning in \\d+ ms`));
+  const stats = await loading;
+  await spin;
+  console.log(`SIGKILL under load: ${stats.requests} requests, ${stats.failed} failed, ${stats.retried} retried; served by ${pids.size} pids`);
+  assert.equal(stats.failed, 0, stats.errors.join("; "));
+  assert.ok(!pids.has(victim));
+  assert.equal(pids.size, 2, "the survivor and the replacement both served");
+  assert.deepEqual(await server.stop(), { code: 0, signal: null });
+});
+
+test("USR1 stops one worker per --spawn-interval, serving meanwhile, then exits 0", async (t) => {
+  const server = await startServer(["--workers", "3", "--spawn-interval", "0.4", "--port", "0", "-E", "production", SLOW]);
+  t.after(() => server.stop("SIGKILL"));
+  const start = Date.now();
+  server.proc.kill("SIGUSR1");
+  const stats = await load(server, { clients: 4, durationMs: 500 });
+  const exit = await server.exited;
+  const took = Date.now() - start;
+  console.log(`USR1 paced stop (3 workers, 0.4 s): exited after ${took} ms; ${stats.requests} requests meanwhile, ${stats.failed} failed`);
+  assert.equal(stats.failed, 0, stats.errors.join("; "));
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.ok(took >= 800, `three workers, one per 0.4 s, cannot all stop in ${took} ms`);
+});
