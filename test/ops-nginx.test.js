@@ -1,0 +1,108 @@
+// pronghorn behind a real nginx (nginx-light) over a unix socket, as Gazelle is meant to run:
+// nginx keeps upstream connections alive (keepalive 16); a HUP reload under load through nginx
+// must not produce a single failed request (a 502 counts as one).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { ROOT, startServer, tmpdir, load, waitForOutput, requireTool } from "./harness.js";
+
+const skip = requireTool("nginx");
+const HELLO = path.join(ROOT, "test", "fixtures", "ops-hello.mjs");
+
+async function freePort() {
+  const s = net.createServer().listen(0, "127.0.0.1");
+  await once(s, "listening");
+  const { port } = s.address();
+  s.close();
+  await once(s, "close");
+  return port;
+}
+
+/** The recipe of examples/nginx.conf, with every path inside `dir` so it runs unprivileged too. */
+function nginxConf(dir, port, socket) {
+  const user = process.getuid?.() === 0 ? "user root;" : ""; // as root, workers would drop to nobody
+  return `${user}
+worker_processes 1;
+error_log ${dir}/error.log warn;
+pid ${dir}/nginx.pid;
+events { worker_connections 512; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream pronghorn {
+    server unix:${socket};
+    keepalive 16;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://pronghorn;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+    }
+  }
+}
+`;
+}
+
+/** nginx has no ready line: connect until it accepts (bounded). */
+async function waitForPort(port, timeoutMs = 10000) {
+  const start = Date.now();
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, "127.0.0.1");
+      s.once("connect", () => (s.destroy(), resolve(true)));
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() - start > timeoutMs) throw new Error(`nginx did not listen on ${port} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test("behind nginx over a unix socket: requests succeed, and a HUP reload under load gives no 502", { skip }, async (t) => {
+  const dir = tmpdir("pronghorn-nginx-");
+  const socket = path.join(dir, "pronghorn.sock");
+  const server = await startServer(["--workers", "2", "-E", "production", "--socket", socket, HELLO]);
+  t.after(() => server.stop("SIGKILL"));
+  const port = await freePort();
+  fs.writeFileSync(path.join(dir, "nginx.conf"), nginxConf(dir, port, socket));
+  const nginx = spawn("nginx", ["-p", dir, "-c", path.join(dir, "nginx.conf"), "-g", "daemon off;"], { stdio: ["ignore", "inherit", "inherit"] });
+  const nginxExit = once(nginx, "exit");
+  t.after(() => nginx.exitCode === null && nginx.kill("SIGKILL"));
+  await waitForPort(port);
+  const viaNginx = { host: "127.0.0.1", port, output: server.output };
+
+  const steady = await load(viaNginx, { clients: 6, durationMs: 1000 });
+  assert.equal(steady.failed, 0, steady.errors.join("; ") + fs.readFileSync(path.join(dir, "error.log"), "utf8"));
+
+  const pids = new Set();
+  const loading = load(viaNginx, { clients: 6, durationMs: 3000, onBody: (b) => pids.add(/pid (\d+)/.exec(b)[1]) });
+  await new Promise((resolve) => setTimeout(resolve, 500)); // load against generation 1 first
+  server.proc.kill("SIGHUP");
+  await waitForOutput(server, /reloaded: generation 2 is serving/);
+  const stats = await loading;
+  const errors = fs.readFileSync(path.join(dir, "error.log"), "utf8");
+  // A draining worker closes idle keep-alive connections; nginx may have just sent a request on
+  // one. It logs "upstream prematurely closed" and retries (GET is idempotent): not a failure.
+  const retried = (errors.match(/upstream prematurely closed connection/g) ?? []).length;
+  const other = errors.split("\n").filter((l) => /\[(error|crit|alert|emerg)\]/.test(l) && !/upstream prematurely closed/.test(l));
+  console.log(`nginx -> unix socket: steady ${steady.requests} requests, ${steady.failed} failed; HUP under load ${stats.requests} requests, ${stats.failed} failed, ${retried} retried by nginx on closed keep-alive connections, ${pids.size} worker pids`);
+  assert.equal(stats.failed, 0, stats.errors.join("; ") + "\n" + errors);
+  assert.equal(pids.size, 4, "both generations served through nginx");
+  assert.deepEqual(other, []);
+
+  nginx.kill("SIGQUIT");
+  await nginxExit;
+  assert.deepEqual(await server.stop(), { code: 0, signal: null });
+  assert.equal(fs.existsSync(socket), false);
+});
