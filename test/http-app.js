@@ -75,6 +75,10 @@ export async function exchange(server, bytes, opts = {}) {
 /** A complete-response predicate for rawExchange: `count` final responses have arrived. */
 export function responses(count, headRequests = []) {
   return (text) => {
+    // splitResponses loops forever on a chunked body cut short: wait for every terminator first.
+    const chunkedHeads = (text.match(/transfer-encoding: chunked\r\n/gi) ?? []).length;
+    const terminators = (text.match(/\r\n0\r\n\r\n/g) ?? []).length;
+    if (terminators < chunkedHeads) return false;
     try {
       const all = splitResponses(text, { headRequests });
       const whole = all.every((r, i) => headRequests.includes(i) || !r.headers["content-length"] || r.body.length === Number(r.headers["content-length"][0]));

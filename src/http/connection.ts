@@ -147,7 +147,10 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
       if (this.#out === APP) this.#fail(400, "request body incomplete at end of input", err);
       else this.#destroy(err);
     }
-    // HOLD: the response still goes out, then the connection closes (#peerEnded).
+    // HOLD: the response still goes out (a half-closing client waits for it), then the
+    // connection closes. Like node:http (httpAllowHalfOpen false), EOF also counts as the
+    // client going away for request.signal, so an app waiting on it stops.
+    if (this.#out !== IDLE) this.#req?.abort(new Error("pronghorn: the client closed its side of the connection"));
   }
 
   close(): void {

@@ -1,0 +1,122 @@
+// Persistent connections (RFC 9112 §9.3): pipelined requests are answered in order, one at a
+// time; a request body the app never read is skipped (never parsed as a request) or the
+// connection closes; Connection: close, --keepalive-timeout (0 = Gazelle mode),
+// --max-keepalive-reqs, and the waits bounded by --timeout.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { once } from "node:events";
+import { startApp, exchange, responses } from "./http-app.js";
+
+let server;
+before(async () => {
+  server = await startApp(["--keepalive-timeout", "1", "--timeout", "1"]);
+});
+after(async () => {
+  assert.equal((await server.stop()).code, 0);
+});
+
+const get = (path, extra = "") => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
+
+test("requests pipelined behind a slow handler are answered in order, each after the one ahead", async () => {
+  const raw = get("/slow?ms=150&id=1") + get("/hello") + get("/slow?ms=10&id=3") + get("/info");
+  const r = await exchange(server, raw, { until: responses(4) });
+  assert.deepEqual(r.responses.slice(0, 3).map((x) => x.body), ["slow 1", "hello", "slow 3"]);
+  assert.equal(JSON.parse(r.responses[3].body).method, "GET");
+  assert.equal(r.closed, false);
+});
+
+test("a hundred pipelined requests in one write are all answered, in order", async () => {
+  let raw = "";
+  for (let i = 0; i < 100; i++) raw += get(`/slow?ms=0&id=${i}`);
+  const r = await exchange(server, raw, { until: responses(100) });
+  assert.deepEqual(r.responses.map((x) => x.body), Array.from({ length: 100 }, (_, i) => `slow ${i}`));
+});
+
+test("an unread Content-Length body is skipped, not parsed as the next request", async () => {
+  const smuggled = get("/info");
+  const raw = `POST /ignore-body HTTP/1.1\r\nHost: t\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}` + get("/hello");
+  const r = await exchange(server, raw, { until: responses(2), timeoutMs: 2000 });
+  assert.deepEqual(r.responses.map((x) => x.body), ["ignored", "hello"]);
+});
+
+test("an unread chunked body is skipped, not parsed as the next request", async () => {
+  const smuggled = get("/info");
+  const raw = `POST /ignore-body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n${smuggled.length.toString(16)}\r\n${smuggled}\r\n0\r\n\r\n` + get("/hello");
+  const r = await exchange(server, raw, { until: responses(2), timeoutMs: 2000 });
+  assert.deepEqual(r.responses.map((x) => x.body), ["ignored", "hello"]);
+});
+
+test("a large unread body closes the connection after the response", async () => {
+  const r = await exchange(server, `POST /ignore-body HTTP/1.1\r\nHost: t\r\nContent-Length: 10000000\r\n\r\nxx`);
+  assert.equal(r.responses[0].body, "ignored");
+  assert.deepEqual(r.responses[0].headers.connection, ["close"]);
+  assert.ok(r.closed);
+});
+
+test("Connection: close is answered with Connection: close and a FIN", async () => {
+  const r = await exchange(server, get("/hello", "Connection: close\r\n") + get("/hello"));
+  assert.equal(r.responses.length, 1);
+  assert.deepEqual(r.responses[0].headers.connection, ["close"]);
+  assert.ok(r.closed);
+});
+
+test("an idle keep-alive connection closes after --keepalive-timeout", async () => {
+  const started = Date.now();
+  const r = await exchange(server, get("/hello"), { timeoutMs: 5000 });
+  assert.equal(r.responses[0].body, "hello");
+  assert.ok(r.closed);
+  assert.ok(Date.now() - started >= 900, `closed after ${Date.now() - started} ms`);
+});
+
+test("--keepalive-timeout 0 closes after every response (Gazelle mode)", async () => {
+  const g = await startApp(["--keepalive-timeout", "0"]);
+  try {
+    const r = await exchange(g, get("/hello") + get("/hello"));
+    assert.equal(r.responses.length, 1);
+    assert.deepEqual(r.responses[0].headers.connection, ["close"]);
+    assert.ok(r.closed);
+  } finally {
+    await g.stop();
+  }
+});
+
+test("--max-keepalive-reqs closes the connection after that many requests", async () => {
+  const g = await startApp(["--max-keepalive-reqs", "2"]);
+  try {
+    const r = await exchange(g, get("/hello") + get("/hello") + get("/hello"));
+    assert.equal(r.responses.length, 2);
+    assert.deepEqual(r.responses[1].headers.connection, ["close"]);
+    assert.ok(r.closed);
+  } finally {
+    await g.stop();
+  }
+});
+
+test("a body that stops arriving gets 408 after --timeout", async () => {
+  const r = await exchange(server, "POST /text HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc", { timeoutMs: 5000 });
+  assert.equal(r.responses[0].status, 408);
+  assert.ok(r.closed);
+});
+
+test("a client that stops reading is cut off after --timeout, and the worker keeps serving", async () => {
+  const sock = net.connect(server.port, server.host);
+  await once(sock, "connect");
+  sock.pause(); // never read: the server's writes back up until --timeout (1 s) ends the response
+  sock.write(get("/stream?n=2000&size=65536"));
+  sock.on("error", () => {});
+  await new Promise((r) => setTimeout(r, 2500));
+  // The server has given up by now: what it had queued drains, then the FIN, and no terminator.
+  let received = 0;
+  let tail = "";
+  sock.on("data", (c) => {
+    received += c.length;
+    tail = (tail + c.toString("latin1")).slice(-16);
+  });
+  sock.resume();
+  await Promise.race([once(sock, "close"), new Promise((_, rej) => setTimeout(() => rej(new Error("not closed")), 8000))]);
+  assert.ok(received < 2000 * 65536, `got ${received} bytes`);
+  assert.ok(!tail.endsWith("0\r\n\r\n"), "the chunked body was not terminated");
+  const r = await exchange(server, get("/hello", "Connection: close\r\n"));
+  assert.equal(r.responses[0].body, "hello");
+});

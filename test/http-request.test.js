@@ -1,0 +1,130 @@
+// The Request and ServeInfo an app gets, and clients that go away: the lazy Request behaves as
+// the platform's (instanceof, url, headers, body), request.signal aborts when the client
+// vanishes, and a vanished client never takes the worker down.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { once } from "node:events";
+import { startApp, exchange, responses } from "./http-app.js";
+import { baseUrl, startServer, writeApp, tmpdir } from "./harness.js";
+import path from "node:path";
+
+let server;
+before(async () => {
+  server = await startApp();
+});
+after(async () => {
+  assert.equal((await server.stop()).code, 0);
+});
+
+test("the app gets a Request with an absolute url, headers and ServeInfo", async () => {
+  const r = await exchange(server, "GET /info?x=1 HTTP/1.1\r\nHost: example.test:9\r\nX-One: 1\r\nX-One: 2\r\nConnection: close\r\n\r\n");
+  const info = JSON.parse(r.responses[0].body);
+  assert.equal(info.isRequest, true);
+  assert.equal(info.url, "http://example.test:9/info?x=1");
+  assert.deepEqual(info.headers, [["connection", "close"], ["host", "example.test:9"], ["x-one", "1, 2"]]);
+  assert.equal(info.remote.transport, "tcp");
+  assert.equal(info.remote.hostname, "127.0.0.1");
+  assert.deepEqual(info.ip, { address: "127.0.0.1", family: "IPv4", port: info.remote.port });
+  assert.equal(info.hasBody, false);
+  assert.equal(typeof info.worker.pid, "number");
+});
+
+test("103 Early Hints go out before the final response, and not to HTTP/1.0", async () => {
+  const r = await exchange(server, "GET /early HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  assert.equal(r.responses.length, 2);
+  assert.equal(r.responses[0].status, 103);
+  assert.deepEqual(r.responses[0].headers.link, ["</a.css>; rel=preload"]);
+  assert.equal(r.responses[1].body, "after hints");
+  const r10 = await exchange(server, "GET /early HTTP/1.0\r\n\r\n");
+  assert.deepEqual(r10.responses.map((x) => x.status), [200]);
+});
+
+test("request.signal aborts when the client goes away mid-request; the worker keeps serving", async () => {
+  const before = Number(await (await fetch(`${baseUrl(server)}/aborted`)).text());
+  const sock = net.connect(server.port, server.host);
+  await once(sock, "connect");
+  sock.write("GET /wait-abort HTTP/1.1\r\nHost: t\r\n\r\n");
+  await new Promise((r) => setTimeout(r, 100));
+  sock.destroy();
+  let now = before;
+  for (let i = 0; i < 50 && now === before; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    now = Number(await (await fetch(`${baseUrl(server)}/aborted`)).text());
+  }
+  assert.equal(now, before + 1);
+});
+
+test("a client that vanishes mid-body or mid-response does not disturb the next one", async () => {
+  const a = net.connect(server.port, server.host);
+  await once(a, "connect");
+  a.write("POST /text HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\npartial");
+  await new Promise((r) => setTimeout(r, 50));
+  a.destroy();
+  const b = net.connect(server.port, server.host);
+  await once(b, "connect");
+  b.write("GET /stream?n=100&size=65536 HTTP/1.1\r\nHost: t\r\n\r\n");
+  await once(b, "data");
+  b.destroy();
+  const r = await exchange(server, "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  assert.equal(r.responses[0].body, "hello");
+});
+
+test("a client that half-closes after its request still gets the response", async () => {
+  const r = await exchange(server, "GET /slow?ms=50&id=h HTTP/1.1\r\nHost: t\r\n\r\n", { endAfterWrite: true });
+  assert.equal(r.responses[0].body, "slow h");
+  assert.ok(r.closed);
+});
+
+test("retire() makes the worker exit after the response, and a new one serves", async () => {
+  const s = await startApp();
+  try {
+    const first = await (await fetch(`${baseUrl(s)}/retire`, { headers: { connection: "close" } })).text();
+    const pid = first.split(" ")[1];
+    let other = pid;
+    for (let i = 0; i < 100 && other === pid; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      other = await fetch(`${baseUrl(s)}/pid`, { headers: { connection: "close" } }).then((x) => x.text(), () => pid);
+    }
+    assert.notEqual(other, pid);
+  } finally {
+    await s.stop();
+  }
+});
+
+test("a unix socket listener serves, and requestIP is null there", async () => {
+  const sockPath = path.join(tmpdir(), "p.sock");
+  const s = await startServer(["--workers", "1", "--listen", sockPath, "-E", "production", writeApp(
+    "export default { fetch(req, info) { return Response.json({ ip: info.requestIP(req), remote: info.remoteAddr, url: req.url }); } };")]);
+  try {
+    const r = await exchange(s, "GET /u HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    const body = JSON.parse(r.responses[0].body);
+    assert.equal(body.ip, null);
+    assert.equal(body.remote.transport, "unix");
+    assert.equal(body.url, "http://h/u");
+  } finally {
+    await s.stop();
+  }
+});
+
+test("an IPv6 listener serves", async () => {
+  const s = await startServer(["--workers", "1", "--host", "::1", "--port", "0", "-E", "production", writeApp(
+    "export default { fetch(req, info) { return Response.json(info.requestIP(req)); } };")]);
+  try {
+    const r = await exchange(s, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    assert.equal(JSON.parse(r.responses[0].body).family, "IPv6");
+  } finally {
+    await s.stop();
+  }
+});
+
+test("the plain read path (PRONGHORN_NO_ONREAD=1) serves the same bytes", async () => {
+  const s = await startApp([], { env: { PRONGHORN_NO_ONREAD: "1" } });
+  try {
+    const raw = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhelloGET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    const r = await exchange(s, raw, { until: responses(2) });
+    assert.deepEqual(r.responses.map((x) => x.body), ["hello", "hello"]);
+  } finally {
+    await s.stop();
+  }
+});
