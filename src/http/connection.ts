@@ -157,10 +157,14 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
     if (this.#in === CLOSED) return;
     this.#in = CLOSED;
     this.deadline = 0;
-    const gone = new Error("pronghorn: the client went away");
-    if (this.#out !== IDLE) this.#req?.abort(gone);
-    this.#body?.fail(gone);
-    this.#pump?.cancel(gone);
+    // An Error (its stack) per connection cost more than the rest of a Connection: close
+    // request; make one only when a request is still in flight to be told.
+    if (this.#out !== IDLE || (this.#body !== null && !this.#body.ended)) {
+      const gone = new Error("pronghorn: the client went away");
+      if (this.#out !== IDLE) this.#req?.abort(gone);
+      this.#body?.fail(gone);
+      this.#pump?.cancel(gone);
+    }
     this.#decoder?.dispose();
     this.#decoder = null;
     this.#host.removed(this);
@@ -544,6 +548,8 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
     if (this.#in >= CLOSING) return;
     this.#in = CLOSING;
     this.#pendingLen = 0;
+    this.#pending = EMPTY;
+    this.#head = null; // a closing connection lingers: let the request's garbage go young
     // The decoder may be mid-decode (we can get here from its onData): close() disposes it.
     this.#body?.drop();
     if (this.#paused !== 0) {
