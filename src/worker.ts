@@ -29,7 +29,11 @@ export async function runWorker(rt: Runtime, ctx: WorkerContext, fetch?: FetchHa
 
   const send = rt.connectSupervisor({
     message: (m) => (m.type === "stop" ? requestStop("stop") : stopNow()),
-    gone: () => requestStop("supervisor gone"),
+    gone: () => {
+      // Nobody is left to enforce --graceful-timeout: this worker does it itself.
+      requestStop("supervisor gone");
+      if (config.gracefulTimeoutMs > 0) rt.setTimer(config.gracefulTimeoutMs, stopNow);
+    },
   });
   // A first TERM/INT/QUIT is graceful, a second one is not. Counted apart from the supervisor's
   // "stop", so one Ctrl-C (INT to the whole process group, plus the supervisor's "stop") is

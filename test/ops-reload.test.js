@@ -11,7 +11,7 @@ const source = (version) =>
   `const VERSION = ${JSON.stringify(version)};\n` +
   `export default { fetch: (request, info) => new Response(VERSION + " gen " + info.worker.generation) };\n`;
 
-/** Resolves once `n` bodies were seen by a load run. */
+/** `reached` resolves once `n` bodies were seen by a load run (race it with the run itself). */
 function counter(n) {
   let seen = 0;
   let release;
@@ -33,7 +33,7 @@ test("HUP replaces every worker and drops no request under load; the new code is
       c.onBody();
     },
   });
-  await c.reached;
+  await Promise.race([c.reached, loading]);
   fs.writeFileSync(app, source("v2"));
   server.proc.kill("SIGHUP");
   await waitForOutput(server, /reloaded: generation 2 is serving \(2 workers\)/);
@@ -55,7 +55,7 @@ test("HUP with --spawn-interval replaces one worker per interval, still dropping
   t.after(() => server.stop("SIGKILL"));
   const c = counter(100);
   const loading = load(server, { clients: 4, durationMs: 2500, onBody: c.onBody });
-  await c.reached;
+  await Promise.race([c.reached, loading]);
   const start = Date.now();
   server.proc.kill("SIGHUP");
   await waitForOutput(server, /reloaded: generation 2 is serving \(3 workers\)/);

@@ -241,6 +241,9 @@ export const nodeProcess: ProcessRuntime = {
   connectSupervisor(events) {
     process.on("message", (m: SupervisorMessage) => events.message(m));
     process.on("disconnect", () => events.gone());
+    // A supervisor that died before this listener existed left no event behind: without this
+    // check the worker would go on to listen and serve as an orphan.
+    if (!process.connected) setImmediate(() => events.gone());
     return (m) => {
       if (process.connected) process.send!(m);
     };
