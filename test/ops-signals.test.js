@@ -130,3 +130,28 @@ test("USR1 stops one worker per --spawn-interval, serving meanwhile, then exits 
   assert.deepEqual(exit, { code: 0, signal: null });
   assert.ok(took >= 800, `three workers, one per 0.4 s, cannot all stop in ${took} ms`);
 });
+
+test("workers exit by themselves when their supervisor is SIGKILLed (no orphans)", async (t) => {
+  const server = await startServer(["--workers", "2", "--port", "0", "-E", "production", SLOW]);
+  t.after(() => server.stop("SIGKILL"));
+  const pids = new Set();
+  for (let i = 0; i < 200 && pids.size < 2; i++) {
+    const r = await rawExchange(server, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    pids.add(Number(/ok \d+ (\d+)/.exec(r.text)[1]));
+  }
+  assert.equal(pids.size, 2);
+  server.proc.kill("SIGKILL");
+  await server.exited;
+  const alive = (pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const start = Date.now();
+  // No event tells us another process's child exited: poll, bounded.
+  while ([...pids].some(alive) && Date.now() - start < 5000) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual([...pids].filter(alive), [], "workers left behind");
+});
