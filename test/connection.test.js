@@ -1,0 +1,174 @@
+// http/ against a fake Socket, no process and no network: the runtime contract seen from the
+// HTTP side. Bytes delivered in HttpServer.readBuffer (wasm memory, as Node's onread path does)
+// are parsed in place and may be overwritten after data() returns; pipelined requests are
+// answered in order and not dispatched while the socket is not draining; drain() closes idle
+// connections at once and busy ones after their response.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { HttpServer } from "../dist/http/server.js";
+
+const OPTIONS = {
+  timeoutMs: 5000, keepaliveTimeoutMs: 5000, maxKeepaliveReqs: 0, headerTimeoutMs: 5000,
+  maxHeaderSize: 16384, maxBodySize: 0, development: false, errorLog: () => {},
+  worker: { id: 1, pid: 1, generation: 1 },
+};
+const LISTENER = { target: { kind: "tcp", host: "127.0.0.1", port: 1 }, url: "http://127.0.0.1:1/", port: 1, close: async () => {} };
+
+class FakeSocket {
+  remote = { transport: "tcp", hostname: "10.0.0.7", port: 51234 };
+  written = "";
+  ended = false;
+  destroyed = false;
+  writable = true; // what write() returns
+  events = null;
+  writes = 0;
+  write(data) {
+    this.writes++;
+    this.written += typeof data === "string" ? data : Buffer.from(data).toString("latin1");
+    return this.writable;
+  }
+  writev(chunks) {
+    for (const c of chunks) this.written += typeof c === "string" ? c : Buffer.from(c).toString("latin1");
+    this.writes++;
+    return this.writable;
+  }
+  pause() {}
+  resume() {}
+  end() {
+    this.ended = true;
+    queueMicrotask(() => this.events.close());
+  }
+  destroy() {
+    this.destroyed = true;
+    queueMicrotask(() => this.events.close());
+  }
+}
+
+function setup(fetch, hooks = {}) {
+  const server = new HttpServer(fetch, OPTIONS, { onRequest() {}, onRetire() {}, ...hooks });
+  const sock = new FakeSocket();
+  sock.events = server.accept(sock, LISTENER);
+  // Deliver bytes the way Node's onread path does: in the shared read buffer, valid only
+  // during the call (scribbled over right after, as the next read would).
+  const deliver = (text) => {
+    const bytes = Buffer.from(text, "latin1");
+    server.readBuffer.set(bytes);
+    sock.events.data(server.readBuffer.subarray(0, bytes.length));
+    server.readBuffer.fill(0x7a, 0, bytes.length);
+  };
+  return { server, sock, deliver };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+const count = (s, re) => (s.match(re) ?? []).length;
+
+test("a head delivered in the read buffer is parsed in place and answered in one write", async () => {
+  let seen;
+  const { sock, deliver } = setup((req) => {
+    seen = { method: req.method, url: req.url, ua: req.headers.get("user-agent") };
+    return new Response("hi");
+  });
+  deliver("GET /a?b=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\n\r\n");
+  assert.deepEqual(seen, { method: "GET", url: "http://example.com/a?b=1", ua: "t" });
+  assert.match(sock.written, /^HTTP\/1\.1 200 OK\r\n[\s\S]*content-length: 2\r\n\r\nhi$/);
+  assert.equal(sock.writes, 1, "head and body in one write");
+});
+
+test("a head split across reads survives the read buffer being reused in between", async () => {
+  let url;
+  const { sock, deliver } = setup((req) => {
+    url = req.url;
+    return new Response("ok");
+  });
+  deliver("GET /split/path HTTP/1.1\r\nHo");
+  deliver("st: h\r\nX-Long: ");
+  deliver("value\r\n\r\n");
+  assert.equal(url, "http://h/split/path");
+  assert.match(sock.written, /\r\n\r\nok$/);
+});
+
+test("a body delivered with its head is copied out before the buffer is reused", async () => {
+  const { sock, deliver } = setup(async (req) => new Response(await req.text()));
+  deliver("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world");
+  await tick();
+  assert.match(sock.written, /\r\n\r\nhello world$/);
+});
+
+test("pipelined requests behind an async handler are dispatched one at a time, in order", async () => {
+  const order = [];
+  let release;
+  const gate = new Promise((r) => (release = r));
+  const { sock, deliver } = setup(async (req) => {
+    const path = new URL(req.url).pathname;
+    order.push(`start ${path}`);
+    if (path === "/1") await gate;
+    order.push(`end ${path}`);
+    return new Response(path);
+  });
+  deliver("GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n");
+  await tick();
+  assert.deepEqual(order, ["start /1"], "the second waits for the first response");
+  release();
+  await tick();
+  await tick();
+  assert.deepEqual(order, ["start /1", "end /1", "start /2", "end /2"]);
+  assert.match(sock.written, /\r\n\r\n\/1HTTP\/1\.1 200 OK[\s\S]*\r\n\r\n\/2$/);
+});
+
+test("no further pipelined request is dispatched until the socket drains", async () => {
+  let calls = 0;
+  const { sock, deliver } = setup(() => {
+    calls++;
+    return new Response("x");
+  });
+  sock.writable = false;
+  deliver("GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  assert.equal(calls, 1);
+  sock.writable = true;
+  sock.events.drain();
+  assert.equal(calls, 2);
+  assert.equal(count(sock.written, /HTTP\/1\.1 200/g), 2);
+});
+
+test("a protocol error is answered with a status, a reason and Connection: close", async () => {
+  const lines = [];
+  const server = new HttpServer(() => new Response("never"), { ...OPTIONS, errorLog: (l) => lines.push(l) }, { onRequest() {}, onRetire() {} });
+  const sock = new FakeSocket();
+  sock.events = server.accept(sock, LISTENER);
+  sock.events.data(Buffer.from("GET / HTTP/1.1\r\n\r\n"));
+  assert.match(sock.written, /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*connection: close\r\n[\s\S]*\r\n\r\n400 Bad Request\n$/);
+  assert.ok(sock.ended);
+  assert.deepEqual(lines, ["pronghorn: 400: HTTP/1.1 request without Host from 10.0.0.7:51234"]);
+});
+
+test("drain() closes idle connections now and busy ones after their response", async () => {
+  let release;
+  const gate = new Promise((r) => (release = r));
+  const server = new HttpServer(async () => {
+    await gate;
+    return new Response("done");
+  }, OPTIONS, { onRequest() {}, onRetire() {} });
+  const idle = new FakeSocket();
+  idle.events = server.accept(idle, LISTENER);
+  const busy = new FakeSocket();
+  busy.events = server.accept(busy, LISTENER);
+  busy.events.data(Buffer.from("GET / HTTP/1.1\r\nHost: h\r\n\r\n"));
+  const drained = server.drain();
+  assert.ok(idle.ended, "idle connection closed at once");
+  assert.ok(!busy.ended);
+  let done = false;
+  drained.then(() => (done = true));
+  await tick();
+  assert.equal(done, false);
+  release();
+  await drained;
+  assert.match(busy.written, /connection: close\r\n[\s\S]*done$/);
+  assert.equal(server.connectionCount, 0);
+});
+
+test("onRequest counts every dispatched request", async () => {
+  let n = 0;
+  const { deliver } = setup(() => new Response("x"), { onRequest: () => n++ });
+  deliver("GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  assert.equal(n, 3);
+});
