@@ -166,7 +166,10 @@ export function splitResponses(text, { headRequests = [] } = {}) {
     } else if (headers["transfer-encoding"]?.[0] === "chunked") {
       for (;;) {
         const le = rest.indexOf("\r\n");
-        const size = parseInt(rest.slice(0, le), 16);
+        const size = le < 0 ? NaN : parseInt(rest.slice(0, le), 16);
+        if (Number.isNaN(size) || rest.length < le + 2 + size) {
+          throw new Error(`truncated chunked body: ${JSON.stringify(rest.slice(0, 200))}`);
+        }
         rest = rest.slice(le + 2);
         if (size === 0) {
           const te = rest.indexOf("\r\n");
