@@ -5,7 +5,7 @@
  * Why bound and not listening: a listening handle in the supervisor is polled by libuv, so the
  * supervisor would accept connections it never serves. Node has no public "bind without
  * listen", so this uses the private `net._createServerHandle(address, port, addressType, fd)`
- * (what cluster's SCHED_NONE uses; tested on Node 20.20 and 22). The socket turns listening at
+ * (what cluster's SCHED_NONE uses; tested on Node 20.20.2). The socket turns listening at
  * the first worker's listen({fd}) and stays listening while any process holds it, so the
  * kernel keeps queueing connections while workers come and go (no refusal during a HUP).
  */
