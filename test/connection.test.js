@@ -1,11 +1,12 @@
 // http/ against a fake Socket, no process and no network: the runtime contract seen from the
 // HTTP side. Bytes delivered in HttpServer.readBuffer (wasm memory, as Node's onread path does)
 // are parsed in place and may be overwritten after data() returns; pipelined requests are
-// answered in order and not dispatched while the socket is not draining; drain() closes idle
-// connections at once and busy ones after their response.
+// answered in order and not dispatched while the socket is not draining; drain() gives idle
+// connections DRAIN_IDLE_MS to send a last request and closes busy ones after their response.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { HttpServer } from "../dist/http/server.js";
+import { DRAIN_IDLE_MS } from "../dist/http/connection.js";
 
 const OPTIONS = {
   timeoutMs: 5000, keepaliveTimeoutMs: 5000, maxKeepaliveReqs: 0, headerTimeoutMs: 5000,
@@ -141,25 +142,36 @@ test("a protocol error is answered with a status, a reason and Connection: close
   assert.deepEqual(lines, ["pronghorn: 400: HTTP/1.1 request without Host from 10.0.0.7:51234"]);
 });
 
-test("drain() closes idle connections now and busy ones after their response", async () => {
+test("drain() answers a request that reaches an idle connection in time with Connection: close, closes a silent one after DRAIN_IDLE_MS, and a busy one after its response", async () => {
   let release;
   const gate = new Promise((r) => (release = r));
-  const server = new HttpServer(async () => {
-    await gate;
+  const server = new HttpServer(async (req) => {
+    if (new URL(req.url).pathname === "/slow") await gate;
     return new Response("done");
   }, OPTIONS, { onRequest() {}, onRetire() {} });
-  const idle = new FakeSocket();
-  idle.events = server.accept(idle, LISTENER);
+  const silent = new FakeSocket();
+  silent.events = server.accept(silent, LISTENER);
+  const late = new FakeSocket();
+  late.events = server.accept(late, LISTENER);
   const busy = new FakeSocket();
   busy.events = server.accept(busy, LISTENER);
-  busy.events.data(Buffer.from("GET / HTTP/1.1\r\nHost: h\r\n\r\n"));
+  busy.events.data(Buffer.from("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n"));
+  const start = Date.now();
   const drained = server.drain();
-  assert.ok(idle.ended, "idle connection closed at once");
-  assert.ok(!busy.ended);
   let done = false;
   drained.then(() => (done = true));
   await tick();
-  assert.equal(done, false);
+  // Closing an idle connection at once would race a request already on its way: it gets time.
+  assert.ok(!silent.ended && !silent.destroyed, "an idle connection is not closed at once");
+  late.events.data(Buffer.from("GET / HTTP/1.1\r\nHost: h\r\n\r\n"));
+  await tick();
+  assert.match(late.written, /^HTTP\/1\.1 200 OK\r\n[\s\S]*connection: close\r\n[\s\S]*done$/);
+  assert.ok(late.ended, "closed after the response");
+  while (!silent.ended && !silent.destroyed && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 20));
+  const silentAfter = Date.now() - start;
+  assert.ok(silentAfter >= DRAIN_IDLE_MS - 50 && silentAfter < DRAIN_IDLE_MS + 1000, `silent connection closed after ${silentAfter} ms`);
+  assert.equal(silent.written, "", "nothing is written to a connection that sent nothing");
+  assert.equal(done, false, "the busy connection is still open");
   release();
   await drained;
   assert.match(busy.written, /connection: close\r\n[\s\S]*done$/);

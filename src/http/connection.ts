@@ -55,6 +55,13 @@ const T_LINGER = 5;
 const MAX_SKIP_BYTES = 64 * 1024;
 /** How long to wait for the peer's FIN after ours, reading and dropping what it still sends. */
 const LINGER_MS = 2000;
+/** During a graceful stop, how long an idle connection (new, or between requests) may stay
+ *  silent before we close it. Closing at once races a request already on its way: the client
+ *  sees a close before any response and cannot tell whether it was served (nginx answers a
+ *  non-idempotent one with 502). A connection in use sends its next request within this and
+ *  gets it answered with `Connection: close`; waiting out the full --keepalive-timeout or
+ *  --header-timeout would hold a stopping worker for every quiet keep-alive or preconnect. */
+export const DRAIN_IDLE_MS = 1000;
 /** Pipelined bytes held while a response is pending; past it we stop reading. */
 const MAX_HELD_BYTES = 256 * 1024;
 
@@ -75,6 +82,8 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
   #in = HEAD;
   #out = IDLE;
   #timer = T_HEADER;
+  /** When the current head's --header-timeout runs out (a drain may set an earlier deadline). */
+  #headDeadline = 0;
   #pending: Uint8Array = EMPTY;
   #pendingLen = 0;
   #lastLen = 0;
@@ -567,9 +576,12 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
     this.socket.destroy();
   }
 
-  /** Graceful stop: close now if idle between requests, else after the response (#headFor). */
+  /** Graceful stop: an idle connection closes if it stays silent for DRAIN_IDLE_MS; a busy one,
+   *  or one whose next request comes in time, closes after its response (#headFor). */
   closeIfIdle(): void {
-    if (this.#in === HEAD && this.#out === IDLE && this.#pendingLen === 0) this.#close();
+    if (this.#in !== HEAD || this.#out !== IDLE || this.#pendingLen !== 0) return;
+    const soon = this.#host.deadline(DRAIN_IDLE_MS);
+    if (this.deadline === 0 || soon < this.deadline) this.deadline = soon;
   }
 
   destroy(): void {
@@ -581,6 +593,7 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
   #setTimer(kind: number, ms: number): void {
     this.#timer = kind;
     this.deadline = kind === T_NONE || ms <= 0 ? 0 : this.#host.deadline(ms);
+    if (kind === T_HEADER) this.#headDeadline = this.deadline;
   }
 
   /** The sweeper found our deadline passed. */
@@ -591,7 +604,11 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
     const opts = this.#host.options;
     if (kind === T_HEADER) {
       if (this.#pendingLen === 0 && this.#requests === 0) this.#destroy();
-      else this.#fail(408, `request head not complete within ${opts.headerTimeoutMs} ms`);
+      else if (this.#headDeadline > this.#host.deadline(0)) {
+        // closeIfIdle() cut the wait short, and the first bytes came since: the head gets its full time
+        this.#timer = T_HEADER;
+        this.deadline = this.#headDeadline;
+      } else this.#fail(408, `request head not complete within ${opts.headerTimeoutMs} ms`);
     } else if (kind === T_READ && this.#out === APP) {
       this.#fail(408, `no request body bytes for ${opts.timeoutMs} ms`);
     } else if (kind === T_IDLE) {

@@ -6,7 +6,7 @@
  * see DESIGN.md "The app contract". Knows nothing of processes: the worker wires hooks and logs.
  */
 import type { Listener, RemoteAddr, Socket, SocketEvents } from "../runtime/runtime.js";
-import { Connection } from "./connection.js";
+import { Connection, DRAIN_IDLE_MS } from "./connection.js";
 import { installFastResponse } from "./fast-response.js";
 import { PronghornRequest } from "./request.js";
 import { reserve, wasmBytes } from "./parser.js";
@@ -144,9 +144,10 @@ export class HttpServer implements ConnectionHost {
     if (options.fastResponse !== false) installFastResponse();
     const ptr = reserve(READ_BUFFER_BYTES);
     this.readBuffer = wasmBytes().subarray(ptr, ptr + READ_BUFFER_BYTES);
-    // A quarter of the shortest timeout, within [10 ms, 1 s]: timeouts fire within one tick late.
-    const shortest = Math.min(...[options.timeoutMs, options.keepaliveTimeoutMs, options.headerTimeoutMs].filter((t) => t > 0));
-    this.#tickMs = Math.max(10, Math.min(1000, Math.floor((Number.isFinite(shortest) ? shortest : 4000) / 4)));
+    // A quarter of the shortest timeout, within [10 ms, 250 ms]: timeouts fire within one tick
+    // late, and a drain's DRAIN_IDLE_MS is among them.
+    const shortest = Math.min(...[options.timeoutMs, options.keepaliveTimeoutMs, options.headerTimeoutMs, DRAIN_IDLE_MS].filter((t) => t > 0));
+    this.#tickMs = Math.max(10, Math.floor(shortest / 4));
   }
 
   get draining(): boolean {
