@@ -95,6 +95,9 @@ export async function runWorker(rt: Runtime, ctx: WorkerContext, fetch?: FetchHa
     maxBodySize: config.maxBodySize,
     development: config.env === "development",
     accessLog: accessLog === undefined ? undefined : rt.openLog(accessLog),
+    errorLog: (line) => rt.log(line),
+    // The lightweight global Response (http/fast-response.ts) is on unless asked otherwise.
+    fastResponse: process.env.PRONGHORN_NATIVE_RESPONSE !== "1",
     worker,
   };
   const srv = new HttpServer(fetch, options, {

@@ -192,6 +192,16 @@ export function splitResponses(text, { headRequests = [] } = {}) {
   return out;
 }
 
+/** A TCP port on 127.0.0.1 that was free a moment ago (for tools that cannot take port 0). */
+export async function freePort() {
+  const s = net.createServer().listen(0, "127.0.0.1");
+  await once(s, "listening");
+  const { port } = s.address();
+  s.close();
+  await once(s, "close");
+  return port;
+}
+
 /** Whether a system tool is on PATH. */
 export function hasTool(name) {
   try {

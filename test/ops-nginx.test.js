@@ -8,19 +8,10 @@ import net from "node:net";
 import path from "node:path";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { ROOT, startServer, tmpdir, load, waitForOutput, requireTool } from "./harness.js";
+import { ROOT, startServer, tmpdir, load, waitForOutput, requireTool, freePort } from "./harness.js";
 
 const skip = requireTool("nginx");
 const HELLO = path.join(ROOT, "test", "fixtures", "ops-hello.mjs");
-
-async function freePort() {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const { port } = s.address();
-  s.close();
-  await once(s, "close");
-  return port;
-}
 
 /** The recipe of examples/nginx.conf, with every path inside `dir` so it runs unprivileged too. */
 function nginxConf(dir, port, socket) {

@@ -5,23 +5,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import net from "node:net";
-import { once } from "node:events";
-import { startServer, writeApp, load, waitForOutput, requireTool } from "./harness.js";
+import { startServer, writeApp, load, waitForOutput, requireTool, freePort } from "./harness.js";
 
 const skip = requireTool("start_server");
 
 const source = (version) =>
   `export default { fetch: (request, info) => new Response(${JSON.stringify(version)} + " pid " + info.worker.pid) };\n`;
-
-async function freePort() {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const { port } = s.address();
-  s.close();
-  await once(s, "close");
-  return port;
-}
 
 /** start_server with `starterArgs`, running pronghorn with `args`. */
 async function underStarter(starterArgs, args) {
