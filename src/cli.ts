@@ -12,7 +12,13 @@ import { runWorker } from "./worker.js";
 import { selectRuntime } from "./runtime/select.js";
 
 async function main(): Promise<void> {
-  const runtime = await selectRuntime();
+  let runtime;
+  try {
+    runtime = await selectRuntime();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(1);
+  }
   const ctx = runtime.workerContext();
   if (ctx) return runWorker(runtime, ctx);
 
