@@ -13,12 +13,12 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const CLI = path.join(ROOT, "dist", "cli.js");
 const BIN = path.join(ROOT, "node_modules", ".bin");
 
-/** The command line that runs dist/cli.js on each runtime, as the README tells users. */
-export function runtimeCommand(runtime) {
+/** The command line that runs `script` (default dist/cli.js) on each runtime, as the README tells users. */
+export function runtimeCommand(runtime, script = CLI) {
   switch (runtime) {
-    case "node": return [process.execPath, [CLI]];
-    case "bun": return [path.join(BIN, "bun"), [CLI]];
-    case "deno": return [path.join(BIN, "deno"), ["run", "-A", CLI]];
+    case "node": return [process.execPath, [script]];
+    case "bun": return [path.join(BIN, "bun"), [script]];
+    case "deno": return [path.join(BIN, "deno"), ["run", "-A", script]];
     default: throw new Error(`unknown runtime ${runtime}`);
   }
 }
@@ -41,10 +41,11 @@ export function writeApp(source, name = "app.mjs") {
  * { proc, pid, urls, port, host, socketPath, output(), stop(signal), exited }.
  * `listeners` is how many startup lines to wait for (default 1).
  */
-export async function startServer(args, { runtime = "node", env = {}, listeners = 1, timeoutMs = 20000, cwd = ROOT, fds = [], wrap = null } = {}) {
+export async function startServer(args, { runtime = "node", env = {}, listeners = 1, timeoutMs = 20000, cwd = ROOT, fds = [], wrap = null, script = CLI } = {}) {
   // `fds`: extra fds the server inherits as 3, 4, ... (Server::Starter, systemd). `wrap(cmd, args)`
   // returns another [cmd, args] to start it through (e.g. a shell that sets LISTEN_PID).
-  const [cmd, pre] = runtimeCommand(runtime);
+  // `script`: a user's own entry script (the programmatic serve()) instead of the CLI.
+  const [cmd, pre] = runtimeCommand(runtime, script);
   const [file, argv] = wrap ? wrap(cmd, [...pre, ...args]) : [cmd, [...pre, ...args]];
   const proc = spawn(file, argv, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe", ...fds] });
   let out = "";
