@@ -166,6 +166,9 @@ export function readResponse(res: Response): ResponseParts | null {
     if (!addHeaders(res.headers, null)) return null;
     body = res instanceof NativeResponse && fast === null ? nativeBody(res) : res.body;
   }
+  // Only Response.error() (status 0, a network error in fetch terms) gets past the constructors'
+  // 200..599 check; it has no HTTP form, and "HTTP/1.1 0" would be a response no client can frame.
+  if (parts.status < 200 || parts.status > 599) return refuse(`status ${parts.status} is not a final HTTP status (Response.error()?)`);
   if (parts.statusText !== "" && !REASON_RE.test(parts.statusText)) return refuse("statusText has a control character");
   parts.body = body;
   return parts;

@@ -1,0 +1,170 @@
+// Adversarial black-box review of the HTTP/1.1 core over raw sockets: request smuggling (CL.TE,
+// TE.CL, TE.TE), chunk-size tricks, head limits, bodies at and past the limits, responses the app
+// gets wrong, disconnects and keep-alive rules. The app counts its calls (GET /__calls, not
+// counted), so a request smuggled past the framing shows up as an extra call: every row states
+// how many calls and which final statuses the bytes must produce, in order, and ends with a
+// `Connection: close` request so the exchange ends when the server closes.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { once } from "node:events";
+import { startServer, writeApp, rawExchange, splitResponses, addressOf } from "./harness.js";
+
+const APP = String.raw`
+let calls = 0;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export default {
+  async fetch(request, info) {
+    const url = new URL(request.url);
+    if (url.pathname === "/__calls") return new Response(String(calls));
+    calls++;
+    switch (url.pathname) {
+      case "/echo": { const t = await request.text(); return new Response(request.method + " " + t.length + ":" + t); }
+      case "/ignore": return new Response("ignored");
+      case "/stream-error": { let i = 0; return new Response(new ReadableStream({ async pull(c) { if (i++ < 2) { await sleep(5); c.enqueue(new Uint8Array(10).fill(97)); } else c.error(new Error("midway")); } })); }
+      case "/stream-forever": return new Response(new ReadableStream({ async pull(c) { await sleep(20); c.enqueue(new Uint8Array(1000).fill(99)); } }));
+      case "/error": return Response.error();
+      case "/redirect": return Response.redirect("http://example.com/x", 301);
+      case "/json": return Response.json({ a: 1 }, { status: 201 });
+      case "/nonresponse": return "a string";
+      case "/throw": throw new Error("sync boom");
+      case "/reject": return Promise.reject(new Error("async boom"));
+      case "/latin1-header": return new Response("l", { headers: { "x-l": "caf\u00e9" } });
+      case "/utf8-header": return new Response("u", { headers: { "x-u": "\u20ac" } });
+      case "/status-text": return new Response("s", { statusText: "a\r\nx-injected: 1" });
+      case "/form": { const f = await request.formData(); return Response.json([...f].map(([k, v]) => [k, typeof v === "string" ? v : v.name + ":" + v.size])); }
+      case "/wait-abort": await new Promise((r) => request.signal.addEventListener("abort", r)); return new Response("late");
+      case "/after-leave": await sleep(200); return new Response("too late");
+      default: return new Response(request.method + " " + url.pathname);
+    }
+  },
+};
+`;
+
+const H = "Host: t\r\n";
+/** The last request of every row: answered unless something before it closed the connection. */
+const LAST = "GET /last HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+const post = (framing, body) => `POST /echo HTTP/1.1\r\n${H}${framing}\r\n${body}`;
+const chunked = (body) => post("Transfer-Encoding: chunked\r\n", body);
+/** A complete request hidden where a lax server would see a second request. */
+const SMUGGLED = "GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n"; // 35 bytes
+
+let server;
+before(async () => {
+  server = await startServer(["--workers", "1", "--host", "127.0.0.1", "--port", "0", "-E", "production",
+    "--max-body-size", "1000", "--max-header-size", "4096", "--timeout", "0.5", writeApp(APP, "adversarial.mjs")]);
+});
+after(async () => {
+  const r = await server.stop();
+  assert.equal(r.code, 0);
+});
+
+async function calls() {
+  const r = await rawExchange(server, "GET /__calls HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  return Number(splitResponses(r.text)[0].body);
+}
+
+/** Send `bytes`, wait for the server to close, return the final statuses, bodies and app calls. */
+async function attack(bytes, opts = {}) {
+  const before = await calls();
+  const r = await rawExchange(server, bytes, { timeoutMs: 4000, ...opts });
+  assert.ok(r.closed, `the server closed the connection (got ${JSON.stringify(r.text.slice(0, 300))})`);
+  const all = splitResponses(r.text, opts);
+  const final = all.filter((x) => !x.interim);
+  return { statuses: final.map((x) => x.status), bodies: final.map((x) => x.body), all, calls: (await calls()) - before, text: r.text };
+}
+
+// [what, bytes sent before LAST, final statuses, app calls]
+const ROWS = [
+  // TE.TE: every spelling of Transfer-Encoding either frames as chunked or is refused
+  ["TE in odd case", chunked("3\r\nabc\r\n0\r\n\r\n"), [200, 200], 2],
+  ["TE with a leading tab", post("Transfer-Encoding:\tchunked\r\n", "3\r\nabc\r\n0\r\n\r\n"), [200, 200], 2],
+  ["TE with a trailing tab", post("Transfer-Encoding: chunked\t\r\n", "3\r\nabc\r\n0\r\n\r\n"), [200, 200], 2],
+  ["TE chunked, identity", post("Transfer-Encoding: chunked, identity\r\n", "3\r\nabc\r\n0\r\n\r\n"), [400], 0],
+  ["TE identity, chunked", post("Transfer-Encoding: identity, chunked\r\n", "3\r\nabc\r\n0\r\n\r\n"), [501], 0],
+  ["TE chunked then TE identity lines", post("Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n", "3\r\nabc\r\n0\r\n\r\n"), [400], 0],
+  ["an empty TE", post("Transfer-Encoding: \r\n", ""), [400], 0],
+  ["TE \"chunked\" quoted", post("Transfer-Encoding: \"chunked\"\r\n", "3\r\nabc\r\n0\r\n\r\n"), [400], 0],
+  ["TE chunked with a parameter", post("Transfer-Encoding: chunked;q=1\r\n", "3\r\nabc\r\n0\r\n\r\n"), [400], 0],
+  ["TE xchunked", post("Transfer-Encoding: xchunked\r\n", "3\r\nabc\r\n0\r\n\r\n"), [400], 0],
+  ["TE by obs-fold", post("Transfer-Encoding:\r\n chunked\r\n", "3\r\nabc\r\n0\r\n\r\n"), [400], 0],
+  ["TE with a space before the colon", post("Transfer-Encoding : chunked\r\n", "3\r\nabc\r\n0\r\n\r\n"), [400], 0],
+  // Transfer_Encoding is just another header: Content-Length frames the body
+  ["Transfer_Encoding with CL", post("Transfer_Encoding: chunked\r\nContent-Length: 3\r\n", "abc"), [200, 200], 2],
+  // CL.TE / TE.CL
+  ["TE in HTTP/1.0 with CL", `POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc`, [400], 0],
+  ["CL -1", post("Content-Length: -1\r\n", ""), [400], 0],
+  ["CL 5,5", post("Content-Length: 5,5\r\n", "hello"), [400], 0],
+  ["CL empty", post("Content-Length: \r\n", ""), [400], 0],
+  ["CL 1e1", post("Content-Length: 1e1\r\n", "helloworld"), [400], 0],
+  ["CL 5.0", post("Content-Length: 5.0\r\n", "hello"), [400], 0],
+  ["CL with a vertical tab", post("Content-Length: \x0b5\r\n", "hello"), [400], 0],
+  ["CL with OWS around it", post("Content-Length:  5 \r\n", "hello"), [200, 200], 2],
+  ["CL with leading zeros", post("Content-Length: 005\r\n", "hello"), [200, 200], 2],
+  ["CL hiding a request in its body", post("Content-Length: 35\r\n", SMUGGLED), [200, 200], 2],
+  ["CL 0 followed by a request", post("Content-Length: 0\r\n", SMUGGLED.replace("smuggled", "next")), [200, 200, 200], 3],
+  ["GET with a CL body hiding a request", `GET /echo HTTP/1.1\r\n${H}Content-Length: 35\r\n\r\n${SMUGGLED}`, [200, 200], 2],
+  // chunk-size lines
+  ["a chunk extension", chunked("3;foo=bar\r\nabc\r\n0\r\n\r\n"), [200, 200], 2],
+  ["chunk size 0x3", chunked("0x3\r\nabc\r\n0\r\n\r\n"), [400], 1],
+  ["chunk size with a leading space", chunked(" 3\r\nabc\r\n0\r\n\r\n"), [400], 1],
+  ["chunk size -3", chunked("-3\r\nabc\r\n0\r\n\r\n"), [400], 1],
+  ["chunk size +3", chunked("+3\r\nabc\r\n0\r\n\r\n"), [400], 1],
+  ["an overflowing chunk size", chunked("ffffffffffffffffff\r\nabc\r\n0\r\n\r\n"), [400], 1],
+  ["no CRLF after chunk data", chunked("3\r\nabcXX0\r\n\r\n"), [400], 1],
+  ["a bare LF after chunk data", chunked("3\r\nabc\n0\r\n\r\n"), [400], 1],
+  ["a bare CR ending the chunk size", chunked("3\rabc\r\n0\r\n\r\n"), [400], 1],
+  ["chunk data shorter than its size", chunked("5\r\nabc\r\n0\r\n\r\n"), [400], 1],
+  ["an empty chunk-size line", chunked("\r\n3\r\nabc\r\n0\r\n\r\n"), [400], 1],
+  ["a quoted CRLF in a chunk extension", chunked("3;a=\"\r\n\"\r\nabc\r\n0\r\n\r\n"), [400], 1],
+  ["a chunk hiding a request", chunked(`23\r\n${SMUGGLED}\r\n0\r\n\r\n`), [200, 200], 2],
+  ["a Content-Length trailer", chunked("3\r\nabc\r\n0\r\nContent-Length: 50\r\n\r\n"), [200, 200], 2],
+  // heads
+  ["NUL in a header value", `GET / HTTP/1.1\r\n${H}X-A: a\x00b\r\n\r\n`, [400], 0],
+  ["DEL in a header value", `GET / HTTP/1.1\r\n${H}X-A: a\x7fb\r\n\r\n`, [400], 0],
+  ["a high byte in a header name", `GET / HTTP/1.1\r\n${H}X-\xe9: a\r\n\r\n`, [400], 0],
+  ["NUL in the target", `GET /a\x00b HTTP/1.1\r\n${H}\r\n`, [400], 0],
+  ["GET *", `GET * HTTP/1.1\r\n${H}\r\n`, [400], 0],
+  ["OPTIONS *", `OPTIONS * HTTP/1.1\r\n${H}\r\n`, [200, 200], 2],
+  ["CONNECT", `CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n`, [501], 0],
+  ["HTTP/0.9", "GET /\r\n\r\n", [400], 0],
+  ["one leading CRLF (RFC 9112 §2.2)", `\r\nGET / HTTP/1.1\r\n${H}\r\n`, [200, 200], 2],
+  ["a lower-case protocol name", `GET / http/1.1\r\n${H}\r\n`, [400], 0],
+  ["a Host with userinfo", `GET / HTTP/1.1\r\nHost: a@b\r\n\r\n`, [400], 0],
+  ["an absolute-form target with a space in it", `GET http://a b/ HTTP/1.1\r\n${H}\r\n`, [400], 0],
+  ["a head of exactly --max-header-size", `GET / HTTP/1.1\r\n${H}X: ${"a".repeat(4096 - 32)}\r\n\r\n`, [200, 200], 2],
+  ["a head one byte over --max-header-size", `GET / HTTP/1.1\r\n${H}X: ${"a".repeat(4096 - 31)}\r\n\r\n`, [431], 0],
+  ["256 header lines", `GET / HTTP/1.1\r\n${H}${"X: y\r\n".repeat(255)}\r\n`, [200, 200], 2],
+  ["257 header lines", `GET / HTTP/1.1\r\n${H}${"X: y\r\n".repeat(256)}\r\n`, [431], 0],
+  // bodies at the limit (--max-body-size 1000)
+  ["a CL body of exactly --max-body-size", post("Content-Length: 1000\r\n", "a".repeat(1000)), [200, 200], 2],
+  ["a CL body one byte over", post("Content-Length: 1001\r\n", "a".repeat(1001)), [413], 0],
+  ["a chunked body of exactly --max-body-size", chunked(`3e8\r\n${"a".repeat(1000)}\r\n0\r\n\r\n`), [200, 200], 2],
+  ["a chunked body one byte over", chunked(`3e8\r\n${"a".repeat(1000)}\r\n1\r\na\r\n0\r\n\r\n`), [413], 1],
+  ["an unread body with a request behind it", `POST /ignore HTTP/1.1\r\n${H}Content-Length: 35\r\n\r\n${SMUGGLED}`, [200, 200], 2],
+  ["an unread chunked body with a request behind it", `POST /ignore HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n23\r\n${SMUGGLED}\r\n0\r\n\r\n`, [200, 200], 2],
+  ["an unread 100-continue body sent anyway", `POST /ignore HTTP/1.1\r\n${H}Expect: 100-continue\r\nContent-Length: 35\r\n\r\n${SMUGGLED}`, [200, 200], 2],
+  // keep-alive
+  ["Connection: close with a request behind it", `GET / HTTP/1.1\r\n${H}Connection: close\r\n\r\n${SMUGGLED}`, [200], 1],
+  ["Connection: keep-alive, close", `GET / HTTP/1.1\r\n${H}Connection: keep-alive, close\r\n\r\n${SMUGGLED}`, [200], 1],
+  ["HTTP/1.0 without keep-alive and a request behind it", `GET / HTTP/1.0\r\n\r\n${SMUGGLED}`, [200], 1],
+  ["HTTP/1.0 keep-alive", `GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`, [200, 200], 2],
+  // responses the app gets wrong: a 500, and the worker and the connection live on
+  ["Response.error()", `GET /error HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["a non-Response", `GET /nonresponse HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["a synchronous throw", `GET /throw HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["a rejection", `GET /reject HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["a header value past U+00FF", `GET /utf8-header HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["a statusText with CRLF", `GET /status-text HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["Response.redirect", `GET /redirect HTTP/1.1\r\n${H}\r\n`, [301, 200], 2],
+  ["Response.json", `GET /json HTTP/1.1\r\n${H}\r\n`, [201, 200], 2],
+];
+
+for (const [what, bytes, statuses, n] of ROWS) {
+  test(`${what}: ${statuses.join(", ")} and ${n} app call(s)`, async () => {
+    const r = await attack(bytes + LAST);
+    assert.deepEqual(r.statuses, statuses, r.text.slice(0, 400));
+    assert.equal(r.calls, n);
+    assert.ok(!r.bodies.includes("GET /smuggled"), "no smuggled request was answered");
+  });
+}
