@@ -168,3 +168,59 @@ for (const [what, bytes, statuses, n] of ROWS) {
     assert.ok(!r.bodies.includes("GET /smuggled"), "no smuggled request was answered");
   });
 }
+
+// ---- timing attacks, on a server of their own (short timeouts) -----------------------------
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A raw connection that records what it receives, whether it closed, and how (error code). */
+async function connect(srv) {
+  const s = net.connect(addressOf(srv));
+  const c = { s, text: "", closed: false, error: null };
+  s.on("data", (d) => { c.text += d.toString("latin1"); });
+  s.on("error", (e) => { c.error = e.code; });
+  c.done = new Promise((resolve) => s.on("close", () => { c.closed = true; resolve(); }));
+  await once(s, "connect");
+  return c;
+}
+
+async function dribble(c, text, ms) {
+  for (const ch of text) {
+    c.s.write(Buffer.from(ch, "latin1"));
+    await sleep(ms);
+  }
+}
+
+test("an idle spell longer than --header-timeout does not count against the next connection", async () => {
+  const srv = await startServer(["--workers", "1", "--host", "127.0.0.1", "--port", "0", "-E", "production",
+    "--header-timeout", "0.3", writeApp(APP, "adversarial.mjs")]);
+  try {
+    await rawExchange(srv, `GET / HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+    await sleep(800); // no connection open: the server's clock idles
+    const c = await connect(srv);
+    c.s.write("GET /late HTTP/1.1\r\n");
+    await sleep(150); // well within 0.3 s of the connection
+    c.s.write(`${H}Connection: close\r\n\r\n`);
+    await c.done;
+    assert.match(c.text, /^HTTP\/1\.1 200 OK\r\n[^]*GET \/late$/);
+  } finally {
+    assert.equal((await srv.stop()).code, 0);
+  }
+});
+
+test("a head dribbled byte by byte past --header-timeout gets 408 though every byte came in time", async () => {
+  const srv = await startServer(["--workers", "1", "--host", "127.0.0.1", "--port", "0", "-E", "production",
+    "--header-timeout", "0.3", writeApp(APP, "adversarial.mjs")]);
+  try {
+    const c = await connect(srv);
+    const dribbling = dribble(c, `GET / HTTP/1.1\r\n${H}X-Pad: ${"a".repeat(200)}\r\n\r\n`, 5);
+    await c.done;
+    assert.match(c.text, /^HTTP\/1\.1 408 /);
+    c.s.destroy();
+    await dribbling;
+    const r = await rawExchange(srv, `GET /after HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+    assert.match(r.text, /GET \/after$/, "the worker still serves");
+  } finally {
+    assert.equal((await srv.stop()).code, 0);
+  }
+});

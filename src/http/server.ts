@@ -160,9 +160,11 @@ export class HttpServer implements ConnectionHost {
 
   /** The accept callback for Runtime.listen(): adopt one connection. */
   accept(socket: Socket, listener: Listener): SocketEvents {
+    // The coarse clock stands still while no connection is open: restart it before the new
+    // connection takes its first deadline from it, or an idle spell would count against it.
+    if (this.#sweeper === null) this.#startSweeper();
     const conn = new Connection(this, socket, listener, this.readBuffer.buffer);
     this.#conns.add(conn);
-    if (this.#sweeper === null) this.#startSweeper();
     if (this.#draining) conn.closeIfIdle();
     return conn;
   }
