@@ -21,7 +21,7 @@ export default {
     switch (url.pathname) {
       case "/echo": { const t = await request.text(); return new Response(request.method + " " + t.length + ":" + t); }
       case "/ignore": return new Response("ignored");
-      case "/stream-error": { let i = 0; return new Response(new ReadableStream({ async pull(c) { if (i++ < 2) { await sleep(5); c.enqueue(new Uint8Array(10).fill(97)); } else c.error(new Error("midway")); } })); }
+      case "/stream-error": { let i = 0; return new Response(new ReadableStream({ async pull(c) { if (i++ < 2) { await sleep(5); c.enqueue(new Uint8Array(10).fill(97)); } else { await sleep(20); c.error(new Error("midway")); } } })); }
       case "/stream-forever": return new Response(new ReadableStream({ async pull(c) { await sleep(20); c.enqueue(new Uint8Array(1000).fill(99)); } }));
       case "/error": return Response.error();
       case "/redirect": return Response.redirect("http://example.com/x", 301);
@@ -224,3 +224,18 @@ test("a head dribbled byte by byte past --header-timeout gets 408 though every b
     assert.equal((await srv.stop()).code, 0);
   }
 });
+
+// ---- responses cut short ----------------------------------------------------------------
+
+for (const [what, request, framing] of [
+  ["HTTP/1.0 (close-delimited)", "GET /stream-error HTTP/1.0\r\n\r\n", /connection: close\r\n\r\na{20}$/],
+  ["HTTP/1.1 (chunked)", `GET /stream-error HTTP/1.1\r\n${H}\r\n`, /transfer-encoding: chunked\r\n\r\na\r\na{10}\r\na\r\na{10}\r\n$/],
+]) {
+  test(`a response stream that errors midway resets the connection, ${what}: the cut body never looks whole`, async () => {
+    const c = await connect(server);
+    c.s.write(request);
+    await c.done;
+    assert.match(c.text, framing);
+    assert.equal(c.error, "ECONNRESET", "the client sees an abort, not a clean end");
+  });
+}

@@ -570,10 +570,15 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
     else this.#setTimer(T_LINGER, LINGER_MS);
   }
 
+  // Mid-response (head sent, body incomplete) the connection is reset, not closed: a FIN would
+  // make a close-delimited (HTTP/1.0) body look whole, and a reset tells every client framing
+  // aside that the response was cut. Runtimes without reset() close as usual.
   #destroy(error?: unknown): void {
     if (this.#in === CLOSED) return;
     if (error !== undefined && this.#out !== IDLE) this.#req?.abort(error);
-    this.socket.destroy();
+    const socket = this.socket as Socket & { reset?(): void };
+    if (this.#out === STREAM && socket.reset !== undefined) socket.reset();
+    else socket.destroy();
   }
 
   /** Graceful stop: an idle connection closes if it stays silent for DRAIN_IDLE_MS; a busy one,

@@ -93,6 +93,15 @@ class NodeSocket implements Socket {
   destroy(): void {
     this.#sock.destroy();
   }
+
+  // RST instead of FIN (Node >= 16.17), so the peer sees an abort, not an end. Unix sockets
+  // have no RST (resetAndDestroy() throws on them), and libuv refuses it once a FIN is queued
+  // (uv_tcp_close_reset: EINVAL, leaving the handle open): both just close.
+  reset(): void {
+    const s = this.#sock;
+    if (!this.#unix && !s.writableEnded && typeof s.resetAndDestroy === "function") s.resetAndDestroy();
+    else s.destroy();
+  }
 }
 
 function wire(wrapped: NodeSocket, sock: net.Socket, listener: Listener, accept: Accept, viaOnread: boolean): void {
