@@ -225,7 +225,9 @@ export class Supervisor {
     w.proc.send({ type: "stop-now" });
     w.deadline?.cancel();
     w.deadline = this.#rt.setTimer(KILL_GRACE_MS, () => {
-      if (this.#workers.has(w)) w.proc.kill("SIGKILL");
+      if (!this.#workers.has(w)) return;
+      this.#rt.log(`pronghorn: worker ${w.id} (pid ${w.proc.pid}) still running ${KILL_GRACE_MS / 1000} s after its connections were closed; sending SIGKILL`);
+      w.proc.kill("SIGKILL");
     });
   }
 
@@ -236,6 +238,13 @@ export class Supervisor {
     this.#generation++;
     this.#reloading = true;
     this.#rt.log(`pronghorn: reloading: starting generation ${this.#generation} (${this.#opts.workers} workers)`);
+    // A HUP brings new code: the streak of the code that crashed is not its streak, and a fix
+    // must not wait out a backoff of up to 10 s. (A HUP storm with broken code spawns at most
+    // one generation per HUP, so this cannot spin.)
+    this.#crashStreak = 0;
+    this.#backoffUntil = -Infinity;
+    this.#spawnTimer?.cancel();
+    this.#spawnTimer = undefined;
     // A starting old worker has never served: nothing to wait for.
     for (const w of this.#workers) if (w.state === "starting") this.#retire(w);
     this.#reconcile();

@@ -234,6 +234,24 @@ test("HUP while the new generation cannot start keeps the old one serving", () =
   assert.match(rt.logs.at(-1), /before it was ready; respawning in/);
 });
 
+test("a HUP after a crash streak starts the new generation at once, not after the streak's backoff", () => {
+  const { rt } = setup({ workers: 1 });
+  rt.ready(rt.procs[0]);
+  rt.signal("SIGHUP");
+  for (let i = 0; i < 6; i++) {
+    rt.exited(rt.alive().at(-1), 1);
+    rt.advance(BACKOFF_FIRST_MS * 2 ** i);
+  }
+  rt.exited(rt.alive().at(-1), 1); // the next respawn is 6.4 s away
+  assert.match(rt.logs.at(-1), /respawning in 6400 ms/);
+  const spawned = rt.procs.length;
+  rt.signal("SIGHUP");
+  assert.equal(rt.procs.length, spawned + 1, "generation 3 starts with the HUP");
+  assert.equal(rt.procs.at(-1).generation, 3);
+  rt.advance(10_000);
+  assert.equal(rt.procs.length, spawned + 1, "and the old backoff timer spawns nothing more");
+});
+
 test("TERM stops every worker gracefully, closes our copy of the listeners, and exits 0 once all exited", () => {
   const { rt, listener } = setup({ workers: 2 });
   rt.procs.forEach((p) => rt.ready(p));
