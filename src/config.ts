@@ -282,6 +282,7 @@ function checkNumber(option: string, kind: Kind, v: string): number {
 /** `--listen` forms: HOST:PORT, :PORT, PORT, [V6]:PORT, /path.sock, ./path.sock, unix:/path. */
 export function parseListen(option: string, v: string, cwd: string): ListenTarget {
   const bad = () => new ConfigError(`${option} "${v}": expected HOST:PORT, [V6]:PORT, :PORT, PORT or a socket path`);
+  if (v === "") throw bad(); // path.resolve would make it the current directory
   if (v.startsWith("unix:")) {
     if (v.length === 5) throw bad();
     return { kind: "unix", path: path.resolve(cwd, v.slice(5)) };

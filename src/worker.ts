@@ -22,10 +22,14 @@ export async function runWorker(rt: Runtime, ctx: WorkerContext, fetch?: FetchHa
   const worker = { id: ctx.id, pid: rt.pid, generation: ctx.generation };
   const tag = `pronghorn: worker ${worker.id} (pid ${worker.pid})`;
   let server: HttpServer | undefined;
-  let listeners: Listener[] = [];
+  /** Every inherited listener, once listening (a stop may arrive while they are being adopted). */
+  let listening: Promise<Listener[]> = Promise.resolve([]);
   let stopRequested = "";
   let retiring = false;
   let signals = 0;
+  /** stop-now arrived (the deadline passed): no more waiting, for requests or for the hook. */
+  let forced = false;
+  let inHook = false;
 
   const send = rt.connectSupervisor({
     message: (m) => (m.type === "stop" ? requestStop("stop") : stopNow()),
@@ -43,24 +47,39 @@ export async function runWorker(rt: Runtime, ctx: WorkerContext, fetch?: FetchHa
   function requestStop(reason: string): void {
     if (!stopRequested) stopRequested = reason;
     if (server) void retire(reason);
+    // Still loading the app: this worker has never accepted a connection, so nothing is lost by
+    // exiting now, and an app that takes long to load must not hold up a stop or a reload.
+    else rt.exit(0);
   }
 
   function stopNow(): void {
     if (!server) rt.exit(0);
     else {
+      forced = true;
       void retire("stop-now");
       server.destroyAll();
+      // Connections are closed: all that can remain is the hook, and the deadline has passed.
+      if (inHook) {
+        rt.log(`${tag}: --child-exit did not finish before --graceful-timeout; exiting without it`);
+        rt.exit(0);
+      }
     }
   }
 
   async function retire(reason: string): Promise<void> {
     if (retiring || !server) return;
     retiring = true;
+    // A stop that arrives while the listeners are being adopted closes them once they listen:
+    // closing none and exiting after the drain would drop what they accepted meanwhile.
+    const listeners = await listening.catch(() => [] as Listener[]);
     // Stop accepting first, so no connection arrives after drain() looked at the idle ones.
     const closing = Promise.all(listeners.map((l) => l.close().catch(() => {})));
     send({ type: "retiring", reason });
     await Promise.all([closing, server.drain()]);
-    if (config.childExit) {
+    if (config.childExit && forced) {
+      rt.log(`${tag}: --child-exit did not run: --graceful-timeout passed before the requests finished`);
+    } else if (config.childExit) {
+      inHook = true;
       try {
         const hook = await loadChildExit(config.childExit);
         await hook({ worker, reason });
@@ -110,10 +129,11 @@ export async function runWorker(rt: Runtime, ctx: WorkerContext, fetch?: FetchHa
   });
   server = srv;
   const accept = srv.accept.bind(srv);
+  listening = Promise.all(
+    ctx.listeners.map((l) => rt.listen({ kind: "fd", fd: l.fd, name: l.name }, { backlog: config.backlog, readBuffer: srv.readBuffer }, accept)),
+  );
   try {
-    listeners = await Promise.all(
-      ctx.listeners.map((l) => rt.listen({ kind: "fd", fd: l.fd, name: l.name }, { backlog: config.backlog, readBuffer: srv.readBuffer }, accept)),
-    );
+    await listening;
   } catch (err) {
     rt.log(`${tag}: cannot listen: ${(err as Error)?.message ?? err}`);
     rt.exit(1);

@@ -12,6 +12,7 @@
 import net from "node:net";
 import dns from "node:dns/promises";
 import fs from "node:fs";
+import path from "node:path";
 import util from "node:util";
 import { spawn } from "node:child_process";
 import type { BoundListener, ListenTarget, ProcessRuntime, Signal, SupervisorMessage, WorkerContext, WorkerMessage } from "./runtime.js";
@@ -67,6 +68,39 @@ async function bindTcp(t: Extract<ListenTarget, { kind: "tcp" }>): Promise<{ han
   return { handle, url: `http://${host}:${out.port}/` };
 }
 
+/** sockaddr_un's sun_path is 108 bytes on Linux, NUL included. */
+const SUN_PATH_MAX = 107;
+
+/** What libuv would get wrong: it reports a missing directory as EACCES, and the libuv in Node
+ *  20 truncates a long path silently (binding, and leaving, a file at the truncated path). */
+function checkSocketPath(p: string): void {
+  const bytes = Buffer.byteLength(p);
+  if (bytes > SUN_PATH_MAX) {
+    throw new Error(`pronghorn: cannot listen on unix:${p}: the path is ${bytes} bytes long, over the ${SUN_PATH_MAX}-byte limit of a unix socket path`);
+  }
+  const dir = path.dirname(p);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new Error(`pronghorn: cannot listen on unix:${p}: the directory ${dir} does not exist`);
+  }
+  if (!st.isDirectory()) throw new Error(`pronghorn: cannot listen on unix:${p}: ${dir} is not a directory`);
+}
+
+/** An inherited fd must be an open socket: anything else would only fail in every worker
+ *  (a pipe even adopts as a "listener"), ending in the give-up rule after a screenful of logs. */
+function checkInheritedFd(t: Extract<ListenTarget, { kind: "fd" }>): void {
+  let st: fs.Stats;
+  try {
+    st = fs.fstatSync(t.fd);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`pronghorn: cannot use ${describe(t)}: ${code === "EBADF" ? "the fd is not open" : code}`);
+  }
+  if (!st.isSocket()) throw new Error(`pronghorn: cannot use ${describe(t)}: not a socket`);
+}
+
 /** A socket file left by a dead server is replaced; a live one is an error. */
 async function removeStaleSocket(path: string): Promise<void> {
   let st: fs.Stats;
@@ -96,6 +130,7 @@ async function bindOne(t: ListenTarget): Promise<BoundListener> {
   if (t.kind === "tcp") {
     ({ handle, url } = await bindTcp(t));
   } else if (t.kind === "unix") {
+    checkSocketPath(t.path);
     await removeStaleSocket(t.path);
     const h = createServerHandle(t.path, -1, -1, undefined, 0);
     if (typeof h === "number") throw new Error(`pronghorn: cannot listen on unix:${t.path}: ${errname(h)}`);
@@ -111,6 +146,7 @@ async function bindOne(t: ListenTarget): Promise<BoundListener> {
       }
     };
   } else {
+    checkInheritedFd(t);
     const h = createServerHandle(null, null, null, t.fd);
     if (typeof h === "number") throw new Error(`pronghorn: cannot use ${describe(t)}: ${errname(h)}`);
     handle = h;
