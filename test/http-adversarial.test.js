@@ -20,6 +20,7 @@ export default {
     calls++;
     switch (url.pathname) {
       case "/echo": { const t = await request.text(); return new Response(request.method + " " + t.length + ":" + t); }
+      case "/echo-stream": return new Response(request.body);
       case "/ignore": return new Response("ignored");
       case "/stream-error": { let i = 0; return new Response(new ReadableStream({ async pull(c) { if (i++ < 2) { await sleep(5); c.enqueue(new Uint8Array(10).fill(97)); } else { await sleep(20); c.error(new Error("midway")); } } })); }
       case "/stream-forever": return new Response(new ReadableStream({ async pull(c) { await sleep(20); c.enqueue(new Uint8Array(1000).fill(99)); } }));
@@ -180,6 +181,18 @@ async function connect(srv) {
   s.on("data", (d) => { c.text += d.toString("latin1"); });
   s.on("error", (e) => { c.error = e.code; });
   c.done = new Promise((resolve) => s.on("close", () => { c.closed = true; resolve(); }));
+  /** Resolves once the bytes received match `re`, or the connection closed. */
+  c.waitFor = (re) => new Promise((resolve) => {
+    const check = () => {
+      if (!re.test(c.text) && !c.closed) return;
+      s.off("data", check);
+      s.off("close", check);
+      resolve();
+    };
+    s.on("data", check);
+    s.on("close", check);
+    check();
+  });
   await once(s, "connect");
   return c;
 }
@@ -239,3 +252,16 @@ for (const [what, request, framing] of [
     assert.equal(c.error, "ECONNRESET", "the client sees an abort, not a clean end");
   });
 }
+
+test("Expect: 100-continue with a response stream that reads the body: the 100 precedes the final head, never lands inside its body", async () => {
+  const c = await connect(server);
+  c.s.write(`POST /echo-stream HTTP/1.1\r\n${H}Expect: 100-continue\r\nContent-Length: 5\r\n\r\n`);
+  await c.waitFor(/\r\n\r\nHTTP\/1\.1 200 [^]*\r\n\r\n/);
+  assert.match(c.text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+  c.s.write("hello");
+  c.s.write(LAST);
+  await c.done;
+  const all = splitResponses(c.text);
+  assert.deepEqual(all.map((r) => r.status), [100, 200, 200]);
+  assert.equal(all[1].body, "hello");
+});

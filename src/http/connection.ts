@@ -317,7 +317,9 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
   // ---- BodyOwner ------------------------------------------------------------------------------
 
   bodyWanted(): void {
-    if (this.#continueOwed && this.#in === BODY) {
+    // A 1xx after the final head would land inside the response body: #respond sends it
+    // with the head instead when a response stream starts before the body is wanted.
+    if (this.#continueOwed && this.#in === BODY && this.#out === APP) {
       this.#continueOwed = false;
       this.socket.write(CONTINUE_100);
     }
@@ -445,8 +447,13 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
     const mode = length >= 0 ? PUMP_LENGTH : head.minor === 1 ? PUMP_CHUNKED : PUMP_RAW;
     const framing = mode === PUMP_LENGTH ? `content-length: ${length}\r\n`
       : mode === PUMP_CHUNKED ? "transfer-encoding: chunked\r\n" : "";
+    // The stream may read the request body (an echo), and the client may be waiting for
+    // 100 Continue to send it: that must go out now, before the final head (RFC 9110 §15.2).
+    const sendContinue = this.#continueOwed && this.#in === BODY;
+    this.#continueOwed = false;
     const text = this.#headFor(p, framing, mode !== PUMP_RAW);
     this.#out = STREAM;
+    if (sendContinue) this.socket.write(CONTINUE_100);
     this.#wrote(this.socket.write(p.ascii ? text : latin1Bytes(text)));
     this.#pump = new StreamPump(this, stream, mode, length);
     this.#pump.start();
