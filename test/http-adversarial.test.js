@@ -21,6 +21,7 @@ export default {
     switch (url.pathname) {
       case "/echo": { const t = await request.text(); return new Response(request.method + " " + t.length + ":" + t); }
       case "/echo-stream": return new Response(request.body);
+      case "/big": return new Response(new Uint8Array(32 << 20));
       case "/ignore": return new Response("ignored");
       case "/stream-error": { let i = 0; return new Response(new ReadableStream({ async pull(c) { if (i++ < 2) { await sleep(5); c.enqueue(new Uint8Array(10).fill(97)); } else { await sleep(20); c.error(new Error("midway")); } } })); }
       case "/stream-forever": return new Response(new ReadableStream({ async pull(c) { await sleep(20); c.enqueue(new Uint8Array(1000).fill(99)); } }));
@@ -265,3 +266,40 @@ test("Expect: 100-continue with a response stream that reads the body: the 100 p
   assert.deepEqual(all.map((r) => r.status), [100, 200, 200]);
   assert.equal(all[1].body, "hello");
 });
+
+test("a client that pipelines requests but reads no answers is not buffered without bound; reading resumes when it reads", async () => {
+  // Its own server: the shared one's --timeout 0.5 would cut this client off first.
+  const srv = await startServer(["--workers", "1", "--host", "127.0.0.1", "--port", "0", "-E", "production",
+    writeApp(APP, "adversarial.mjs")]);
+  try {
+    await floodWithoutReading(srv);
+  } finally {
+    assert.equal((await srv.stop()).code, 0);
+  }
+});
+
+async function floodWithoutReading(srv) {
+  const c = await connect(srv);
+  c.s.pause(); // read nothing: the 32 MiB answer to /big blocks the server's writes
+  c.s.write(`GET /big HTTP/1.1\r\n${H}\r\n`);
+  const batch = `GET / HTTP/1.1\r\n${H}X: ${"a".repeat(4000)}\r\n\r\n`.repeat(256); // 1 MiB, 256 requests
+  const batches = 96;
+  for (let i = 0; i < batches; i++) c.s.write(batch);
+  // The kernel takes a few tens of MiB on loopback (tcp_rmem max 32 MiB here); a server that
+  // keeps reading takes everything into its memory and leaves the client nothing buffered.
+  await sleep(1000);
+  assert.ok(c.s.writableLength > 24 * 1048576, `the server stopped reading (client still holds ${c.s.writableLength} bytes)`);
+  // Now read: every request is answered, in order, and the connection stays usable.
+  let answered = 0;
+  let tail = "";
+  c.s.removeAllListeners("data");
+  const all = new Promise((resolve) => c.s.on("data", (d) => {
+    const text = tail + d.toString("latin1");
+    answered += (text.match(/HTTP\/1\.1 200 OK\r\n/g) ?? []).length;
+    tail = text.slice(-20);
+    if (answered >= 1 + 256 * batches) resolve();
+  }));
+  c.s.resume();
+  await all;
+  c.s.destroy();
+}

@@ -226,7 +226,9 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
     }
     this.#pending.set(off === 0 ? bytes : bytes.subarray(off), this.#pendingLen);
     this.#pendingLen = need;
-    if (this.#in === HOLD && need > MAX_HELD_BYTES) this.#pause(PAUSE_HELD);
+    // Bytes pile up here while a response is pending (HOLD) and while the client does not read
+    // our answers (HEAD with a blocked write, where parsing stops): either way, stop reading.
+    if ((this.#in === HOLD || this.#writeBlocked) && need > MAX_HELD_BYTES) this.#pause(PAUSE_HELD);
   }
 
   // Returns the head length consumed, or 0 when the head is partial (the caller keeps the bytes)
