@@ -14,7 +14,14 @@ const APP = String.raw`
 let calls = 0, cancelled = 0, aborted = 0;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export default {
-  async fetch(request, info) {
+  fetch(request, info) {
+    if (request.url.includes("/sync/")) {
+      calls++;
+      return this.sync(request);
+    }
+    return this.asyncFetch(request, info);
+  },
+  async asyncFetch(request, info) {
     const url = new URL(request.url);
     if (url.pathname === "/__calls") return new Response(String(calls));
     if (url.pathname === "/__gone") return new Response(cancelled + "," + aborted);
@@ -38,7 +45,27 @@ export default {
       case "/form": { const f = await request.formData(); return Response.json([...f].map(([k, v]) => [k, typeof v === "string" ? v : v.name + ":" + v.size])); }
       case "/wait-abort": await new Promise((r) => request.signal.addEventListener("abort", r)); aborted++; return new Response("late");
       case "/after-leave": await sleep(200); return new Response("too late");
+      case "/locked": { const r = new Response(new ReadableStream({ start(c) { c.enqueue(new Uint8Array(3)); c.close(); } })); r.body.getReader(); return r; }
+      case "/used": { const r = new Response("abc"); await r.text(); return r; }
+      case "/header-getter": return new Response("x", { headers: { get "x-a"() { throw new Error("getter"); } } });
+      case "/proxy": return new Proxy(new Response("p"), {});
+      case "/ctor-getter": return { get constructor() { throw new Error("ctor"); } };
+      case "/latin1-reason": return new Response("s", { statusText: "Caf\u00e9" });
       default: return new Response(request.method + " " + url.pathname);
+    }
+  },
+  // A second entry point, so that fetch can be sync for the cases where it matters (a value
+  // thrown or returned synchronously reaches the server in the socket's data callback).
+  sync(request) {
+    const url = new URL(request.url);
+    switch (url.pathname) {
+      case "/sync/thenable-throws": return { then() { throw new Error("thenable boom"); } };
+      case "/sync/throw-null-proto": throw Object.create(null);
+      case "/sync/reject-null-proto": return Promise.reject(Object.create(null));
+      case "/sync/throw-proxy": throw new Proxy({}, { getPrototypeOf() { throw new Error("trap"); }, get() { throw new Error("trap"); } });
+      case "/sync/locked": { const r = new Response(new ReadableStream({ start(c) { c.enqueue(new Uint8Array(3)); c.close(); } })); r.body.getReader(); return r; }
+      case "/sync/header-getter": return new Response("x", { headers: { get "x-a"() { throw new Error("getter"); } } });
+      default: return new Response("sync " + url.pathname);
     }
   },
 };
@@ -173,6 +200,18 @@ const ROWS = [
   ["a statusText with CRLF", `GET /status-text HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
   ["Response.redirect", `GET /redirect HTTP/1.1\r\n${H}\r\n`, [301, 200], 2],
   ["Response.json", `GET /json HTTP/1.1\r\n${H}\r\n`, [201, 200], 2],
+  // app code the server runs while reading the response: a throw there is the app failing
+  ["a Response with a locked body stream", `GET /locked HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["a Response whose body was already read", `GET /used HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["a header getter that throws", `GET /header-getter HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["a Proxy of a Response", `GET /proxy HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["a non-Response whose constructor getter throws", `GET /ctor-getter HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["sync: a thenable whose then() throws", `GET /sync/thenable-throws HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["sync: a thrown object without a prototype", `GET /sync/throw-null-proto HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["sync: a rejection with an object without a prototype", `GET /sync/reject-null-proto HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["sync: a thrown Proxy whose every trap throws", `GET /sync/throw-proxy HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["sync: a Response with a locked body stream", `GET /sync/locked HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
+  ["sync: a header getter that throws", `GET /sync/header-getter HTTP/1.1\r\n${H}\r\n`, [500, 200], 2],
 ];
 
 for (const [what, bytes, statuses, n] of ROWS) {
@@ -354,4 +393,10 @@ test("a client that disconnects cancels the response stream that never ends and 
   } finally {
     assert.equal((await srv.stop()).code, 0);
   }
+});
+
+test("a statusText with latin1 letters goes out as latin1 bytes, like header values", async () => {
+  const r = await rawExchange(server, `GET /latin1-reason HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+  const line = Buffer.from("HTTP/1.1 200 Caf\xe9\r\n", "latin1");
+  assert.ok(r.data.subarray(0, line.length).equals(line), JSON.stringify(r.text.slice(0, 20)));
 });

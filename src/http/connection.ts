@@ -373,41 +373,51 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
     let res: unknown;
     try {
       res = host.fetch(req as unknown as Request, host.infoFor(this));
+      // Inside the try: a thenable's `then` getter or call is app code too.
+      if (!(res instanceof NativeResponse) && res !== null && typeof (res as PromiseLike<unknown>)?.then === "function") {
+        (res as PromiseLike<unknown>).then(
+          (value) => {
+            if (this.#req === req && this.#out === APP) this.#respond(value);
+          },
+          (error: unknown) => {
+            if (this.#req === req && this.#out === APP) this.#appFailed(error);
+          },
+        );
+        return;
+      }
     } catch (error) {
       this.#appFailed(error);
       return;
     }
-    if (res instanceof NativeResponse) {
-      this.#respond(res);
-    } else if (res !== null && typeof (res as PromiseLike<unknown>)?.then === "function") {
-      (res as PromiseLike<unknown>).then(
-        (value) => {
-          if (this.#req === req && this.#out === APP) this.#respond(value);
-        },
-        (error: unknown) => {
-          if (this.#req === req && this.#out === APP) this.#appFailed(error);
-        },
-      );
-    } else {
-      this.#respond(res);
-    }
+    this.#respond(res);
   }
 
   #appFailed(error: unknown): void {
-    this.#host.log(`pronghorn: the fetch handler failed for ${this.#requestLine()}: ${(error as Error)?.stack ?? String(error)}`);
+    this.#host.log(`pronghorn: the fetch handler failed for ${this.#requestLine()}: ${describe(error)}`);
     this.#sendError(500, error);
   }
 
   #sendError(status: number, error: unknown): void {
-    const text = this.#host.options.development && error instanceof Error && error.stack
-      ? `${status} ${error.stack}\n` : undefined;
+    const text = this.#host.options.development ? `${status} ${describe(error)}\n` : undefined;
     this.#respond(appErrorResponse(status, text));
   }
 
   // ---- output ---------------------------------------------------------------------------------
 
+  // Reading the app's Response runs app code (header getters, a Proxy, a locked or disturbed
+  // body stream): whatever throws before the head is written is the app failing, a 500; it must
+  // never escape into the socket callback and take the worker down.
   #respond(res: unknown): void {
     if (this.#out !== APP) return;
+    try {
+      this.#send(res);
+    } catch (error) {
+      if (this.#out === APP) this.#appFailed(error);
+      else this.#destroy(error);
+    }
+  }
+
+  #send(res: unknown): void {
     if (!(res instanceof NativeResponse)) {
       const what = res === null ? "null" : typeof res === "object" ? (res.constructor?.name ?? "an object") : typeof res;
       this.#appFailed(new TypeError(`the fetch handler returned ${what}, not a Response`));
@@ -453,12 +463,13 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
     // 100 Continue to send it: that must go out now, before the final head (RFC 9110 §15.2).
     const sendContinue = this.#continueOwed && this.#in === BODY;
     this.#continueOwed = false;
+    const pump = new StreamPump(this, stream, mode, length); // throws on a locked stream: before the head
     const text = this.#headFor(p, framing, mode !== PUMP_RAW);
     this.#out = STREAM;
     if (sendContinue) this.socket.write(CONTINUE_100);
     this.#wrote(this.socket.write(p.ascii ? text : latin1Bytes(text)));
-    this.#pump = new StreamPump(this, stream, mode, length);
-    this.#pump.start();
+    this.#pump = pump;
+    pump.start();
   }
 
   // Decide keep-alive for this response and build its head.
@@ -495,7 +506,7 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
 
   pumpFailed(error: unknown, bodyBytes: number): void {
     this.#pump = null;
-    this.#host.log(`pronghorn: the response body stream failed after ${bodyBytes} bytes for ${this.#requestLine()}: ${(error as Error)?.stack ?? String(error)}`);
+    this.#host.log(`pronghorn: the response body stream failed after ${bodyBytes} bytes for ${this.#requestLine()}: ${describe(error)}`);
     this.#destroy(error); // the client must not take a truncated body for a whole one
   }
 
@@ -639,3 +650,12 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** An app's error for the log; anything can be thrown, even an object String() throws on. */
+function describe(error: unknown): string {
+  try {
+    return (error as Error)?.stack ?? String(error);
+  } catch {
+    return "a value that cannot be turned into a string";
+  }
+}

@@ -169,7 +169,10 @@ export function readResponse(res: Response): ResponseParts | null {
   // Only Response.error() (status 0, a network error in fetch terms) gets past the constructors'
   // 200..599 check; it has no HTTP form, and "HTTP/1.1 0" would be a response no client can frame.
   if (parts.status < 200 || parts.status > 599) return refuse(`status ${parts.status} is not a final HTTP status (Response.error()?)`);
-  if (parts.statusText !== "" && !REASON_RE.test(parts.statusText)) return refuse("statusText has a control character");
+  if (parts.statusText !== "") {
+    if (!REASON_RE.test(parts.statusText)) return refuse("statusText has a control character or a character past U+00FF");
+    if (NON_ASCII_RE.test(parts.statusText)) parts.ascii = false; // latin1 bytes, as header values
+  }
   parts.body = body;
   return parts;
 }
