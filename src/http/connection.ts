@@ -596,7 +596,7 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
   #destroy(error?: unknown): void {
     if (this.#in === CLOSED) return;
     if (error !== undefined && this.#out !== IDLE) this.#req?.abort(error);
-    const socket = this.socket as Socket & { reset?(): void };
+    const socket = this.socket;
     if (this.#out === STREAM && socket.reset !== undefined) socket.reset();
     else socket.destroy();
   }

@@ -59,6 +59,9 @@ export interface Socket {
   end(): void;
   /** Close at once, dropping queued writes. */
   destroy(): void;
+  /** Close at once with a TCP reset (RST), so the peer cannot mistake a cut response for a
+   *  whole one. Optional: where a runtime or socket kind has no reset, callers destroy(). */
+  reset?(): void;
 }
 
 export interface ListenOptions {
