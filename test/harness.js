@@ -203,6 +203,16 @@ export async function freePort() {
   return port;
 }
 
+/** Whether a process with this pid exists (signal 0). */
+export function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether a system tool is on PATH. */
 export function hasTool(name) {
   try {

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
-import { ROOT, CLI, startServer, writeApp, tmpdir, load, waitForOutput, rawExchange } from "./harness.js";
+import { ROOT, CLI, startServer, writeApp, tmpdir, load, waitForOutput, rawExchange, isAlive } from "./harness.js";
 
 const FIX = (name) => path.join(ROOT, "test", "fixtures", name);
 const HELLO = FIX("ops-hello.mjs");
@@ -48,14 +48,7 @@ function children(pid) {
   });
 }
 
-const alive = (pid) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = isAlive;
 
 test("HUP with code that cannot load keeps the old generation serving with no failed request, backs off, and a later HUP with fixed code reloads at once", async (t) => {
   const app = writeApp(GOOD);

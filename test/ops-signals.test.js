@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import path from "node:path";
 import { once } from "node:events";
-import { ROOT, startServer, rawExchange, addressOf, load, waitForOutput, splitResponses } from "./harness.js";
+import { ROOT, startServer, rawExchange, addressOf, load, waitForOutput, splitResponses, isAlive } from "./harness.js";
 
 const SLOW = path.join(ROOT, "test", "fixtures", "ops-slow.mjs");
 
@@ -154,14 +154,7 @@ test("workers exit by themselves when their supervisor is SIGKILLed (no orphans)
   assert.equal(pids.size, 2);
   server.proc.kill("SIGKILL");
   await server.exited;
-  const alive = (pid) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const alive = isAlive;
   const start = Date.now();
   // No event tells us another process's child exited: poll, bounded.
   while ([...pids].some(alive) && Date.now() - start < 5000) await new Promise((resolve) => setTimeout(resolve, 50));
