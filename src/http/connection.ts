@@ -1,10 +1,11 @@
 /**
  * One HTTP/1.1 connection: parse heads (incrementally, with last_len), frame bodies, dispatch one
- * request at a time to the app, write responses in request order, keep-alive and pipelining,
- * HTTP/1.0 rules, the three timeouts. Bytes arrive as views the runtime reuses (on Node, wasm
- * memory itself): a head that arrives whole is parsed where it lies, and only what must outlive
- * the call (a partial head, pipelined requests, body bytes) is copied. Every protocol error gets
- * a status and a short reason, then the connection closes (RFC 9112 §6.3: never guess framing).
+ * request at a time to the app, keep-alive and pipelining, HTTP/1.0 rules, the three timeouts;
+ * the ResponseWriter it extends puts the answers on the socket in request order and asks it
+ * whether the connection stays open. Bytes arrive as views the runtime reuses (on Node, wasm memory itself):
+ * a head that arrives whole is parsed where it lies, and only what must outlive the call (a
+ * partial head, pipelined requests, body bytes) is copied. Every protocol error gets a status and
+ * a short reason, then the connection closes (RFC 9112 §6.3: never guess framing).
  *
  * Input side (#in):
  *   HEAD     waiting for or reading a request head (#pending holds a partial one)
@@ -14,7 +15,7 @@
  *   CLOSED   the socket is gone
  * Output side (#out):
  *   IDLE     no request in progress      APP   the app has the request
- *   STREAM   head written, body streaming (StreamPump)
+ *   STREAM   head written, body streaming (the writer's StreamPump)
  */
 import type { Listener, RemoteAddr, Socket, SocketEvents } from "../runtime/runtime.js";
 import {
@@ -25,13 +26,10 @@ import {
 } from "./framing.js";
 import { RequestBody, type BodyOwner } from "./body.js";
 import { PronghornRequest } from "./request.js";
-import {
-  buildHead, latin1Bytes, PUMP_CHUNKED, PUMP_LENGTH, PUMP_RAW, readResponse, responseError, StreamPump,
-  utf8Bytes, utf8Length, type PumpSink, type ResponseParts,
-} from "./response.js";
+import type { ResponseParts } from "./response.js";
 import { NativeResponse } from "./fast-response.js";
-import { accessLine } from "./access-log.js";
-import { appErrorResponse, errorHead, informationalHead } from "./errors.js";
+import { CONTINUE_100, ResponseWriter } from "./response-writer.js";
+import { errorHead } from "./errors.js";
 import type { ConnectionHost, ServeInfo } from "./server.js";
 
 const HEAD = 0;
@@ -68,9 +66,7 @@ const MAX_HELD_BYTES = 256 * 1024;
 const PAUSE_BODY = 1;
 const PAUSE_HELD = 2;
 
-const CONTINUE_100 = "HTTP/1.1 100 Continue\r\n\r\n";
-
-export class Connection implements SocketEvents, BodyOwner, PumpSink {
+export class Connection extends ResponseWriter implements SocketEvents, BodyOwner {
   readonly socket: Socket;
   /** The sweeper's deadline (coarse clock, ms) for the current wait, or 0. */
   deadline = 0;
@@ -89,7 +85,6 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
   #lastLen = 0;
   #looping = false;
   #paused = 0;
-  #writeBlocked = false;
   #peerEnded = false;
   #requests = 0;
   // the request in progress
@@ -101,11 +96,9 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
   #bodyTotal = 0;
   #skipped = 0;
   #continueOwed = false;
-  #keepAlive = false;
-  #pump: StreamPump | null = null;
-  #status = 0;
 
   constructor(host: ConnectionHost, socket: Socket, listener: Listener, wasmBuffer: ArrayBufferLike) {
+    super(socket, host);
     this.#host = host;
     this.socket = socket;
     this.#defaultHost = host.defaultHost(listener);
@@ -115,11 +108,6 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
 
   get remote(): RemoteAddr {
     return this.socket.remote;
-  }
-
-  /** The HTTP version of the request in progress (informational() needs it). */
-  get minor(): number {
-    return this.#head?.minor ?? 1;
   }
 
   // ---- socket events ---------------------------------------------------------------------
@@ -139,11 +127,10 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
   }
 
   drain(): void {
-    if (!this.#writeBlocked) return;
-    this.#writeBlocked = false;
+    if (!this.blocked) return; // else drained() clears it
     if (this.#timer === T_WRITE) this.#setTimer(T_NONE, 0);
-    if (this.#pump !== null) this.#pump.drained();
-    else if (this.#in === HEAD) this.#afterRequest();
+    if (this.drained()) return;
+    if (this.#in === HEAD) this.#afterRequest();
     else if (this.#in === CLOSING) this.#setTimer(T_LINGER, LINGER_MS);
   }
 
@@ -172,7 +159,7 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
       const gone = new Error("pronghorn: the client went away");
       if (this.#out !== IDLE) this.#req?.abort(gone);
       this.#body?.fail(gone);
-      this.#pump?.cancel(gone);
+      this.cancel(gone);
     }
     this.#decoder?.dispose();
     this.#decoder = null;
@@ -186,7 +173,7 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
     while (off < end) {
       const st = this.#in;
       if (st === HEAD) {
-        if (this.#writeBlocked) break; // the client is not reading our answers: stop parsing
+        if (this.blocked) break; // the client is not reading our answers: stop parsing
         const n = this.#parseHead(buf, off, end);
         if (n === 0) break;
         off += n;
@@ -228,7 +215,7 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
     this.#pendingLen = need;
     // Bytes pile up here while a response is pending (HOLD) and while the client does not read
     // our answers (HEAD with a blocked write, where parsing stops): either way, stop reading.
-    if ((this.#in === HOLD || this.#writeBlocked) && need > MAX_HELD_BYTES) this.#pause(PAUSE_HELD);
+    if ((this.#in === HOLD || this.blocked) && need > MAX_HELD_BYTES) this.#pause(PAUSE_HELD);
   }
 
   // Returns the head length consumed, or 0 when the head is partial (the caller keeps the bytes)
@@ -345,7 +332,7 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
     if (this.#in === BODY) this.#setTimer(T_READ, this.#host.options.timeoutMs);
   }
 
-  // ---- dispatch -------------------------------------------------------------------------------
+  // ---- dispatch, and what the ResponseWriter asks of us (its abstract methods) --------------
 
   #dispatch(head: RequestHead): void {
     this.#requests++;
@@ -377,146 +364,68 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
       if (!(res instanceof NativeResponse) && res !== null && typeof (res as PromiseLike<unknown>)?.then === "function") {
         (res as PromiseLike<unknown>).then(
           (value) => {
-            if (this.#req === req && this.#out === APP) this.#respond(value);
+            if (this.#req === req && this.#out === APP) this.respond(value);
           },
           (error: unknown) => {
-            if (this.#req === req && this.#out === APP) this.#appFailed(error);
+            if (this.#req === req && this.#out === APP) this.appFailed(error, this.#head!);
           },
         );
         return;
       }
     } catch (error) {
-      this.#appFailed(error);
+      this.appFailed(error, this.#head!);
       return;
     }
-    this.#respond(res);
+    this.respond(res);
   }
-
-  #appFailed(error: unknown): void {
-    this.#host.log(`pronghorn: the fetch handler failed for ${this.#requestLine()}: ${describe(error)}`);
-    this.#sendError(500, error);
-  }
-
-  #sendError(status: number, error: unknown): void {
-    const text = this.#host.options.development ? `${status} ${describe(error)}\n` : undefined;
-    this.#respond(appErrorResponse(status, text));
-  }
-
-  // ---- output ---------------------------------------------------------------------------------
 
   // Reading the app's Response runs app code (header getters, a Proxy, a locked or disturbed
   // body stream): whatever throws before the head is written is the app failing, a 500; it must
   // never escape into the socket callback and take the worker down.
-  #respond(res: unknown): void {
+  protected respond(res: unknown): void {
     if (this.#out !== APP) return;
     try {
-      this.#send(res);
+      this.send(res, this.#head!);
     } catch (error) {
-      if (this.#out === APP) this.#appFailed(error);
+      if (this.#out === APP) this.appFailed(error, this.#head!);
       else this.#destroy(error);
     }
   }
 
-  #send(res: unknown): void {
-    if (!(res instanceof NativeResponse)) {
-      const what = res === null ? "null" : typeof res === "object" ? (res.constructor?.name ?? "an object") : typeof res;
-      this.#appFailed(new TypeError(`the fetch handler returned ${what}, not a Response`));
-      return;
-    }
-    const p = readResponse(res);
-    if (p === null) {
-      this.#appFailed(new TypeError(`the response cannot be sent: ${responseError}`));
-      return;
-    }
-    const head = this.#head!;
-    const status = p.status;
-    this.#status = status;
-    const noBody = head.method === "HEAD" || status === 204 || status === 304 || status < 200;
-    const body = p.body;
-    if (typeof body === "string" || body instanceof Uint8Array || body === null) {
-      const bytes = typeof body === "string" ? (body.length < 65536 ? null : utf8Bytes(body)) : body;
-      const len = body === null ? 0 : bytes !== null ? bytes.length : utf8Length(body as string);
-      const framing = status === 204 || status === 304 || status < 200 ? "" : `content-length: ${len}\r\n`;
-      const text = this.#headFor(p, framing, true);
-      let ok: boolean;
-      if (noBody || len === 0) ok = this.socket.write(p.ascii ? text : latin1Bytes(text));
-      else if (p.ascii && bytes === null) ok = this.socket.write(text + (body as string));
-      else ok = this.socket.writev([p.ascii ? text : latin1Bytes(text), bytes ?? utf8Bytes(body as string)]);
-      this.#wrote(ok);
-      this.#responseDone(noBody ? 0 : len);
-      return;
-    }
-    const stream = body instanceof Blob ? body.stream() : body;
-    const length = body instanceof Blob ? body.size : p.length;
-    if (noBody) {
-      stream.cancel().catch(() => {});
-      const framing = length >= 0 && status !== 204 && status !== 304 ? `content-length: ${length}\r\n` : "";
-      const text = this.#headFor(p, framing, true);
-      this.#wrote(this.socket.write(p.ascii ? text : latin1Bytes(text)));
-      this.#responseDone(0);
-      return;
-    }
-    const mode = length >= 0 ? PUMP_LENGTH : head.minor === 1 ? PUMP_CHUNKED : PUMP_RAW;
-    const framing = mode === PUMP_LENGTH ? `content-length: ${length}\r\n`
-      : mode === PUMP_CHUNKED ? "transfer-encoding: chunked\r\n" : "";
-    // The stream may read the request body (an echo), and the client may be waiting for
-    // 100 Continue to send it: that must go out now, before the final head (RFC 9110 §15.2).
-    const sendContinue = this.#continueOwed && this.#in === BODY;
-    this.#continueOwed = false;
-    const pump = new StreamPump(this, stream, mode, length); // throws on a locked stream: before the head
-    const text = this.#headFor(p, framing, mode !== PUMP_RAW);
-    this.#out = STREAM;
-    if (sendContinue) this.socket.write(CONTINUE_100);
-    this.#wrote(this.socket.write(p.ascii ? text : latin1Bytes(text)));
-    this.#pump = pump;
-    pump.start();
-  }
-
-  // Decide keep-alive for this response and build its head.
-  #headFor(p: ResponseParts, framing: string, lengthKnown: boolean): string {
+  protected keepAliveAfter(p: ResponseParts, lengthKnown: boolean): boolean {
     const h = this.#head!;
     const opts = this.#host.options;
-    this.#keepAlive = opts.keepaliveTimeoutMs > 0 && !this.#host.draining && !this.#peerEnded && !p.close &&
+    return opts.keepaliveTimeoutMs > 0 && !this.#host.draining && !this.#peerEnded && !p.close &&
       (h.connection & CONN_CLOSE) === 0 &&
       (h.minor === 1 || ((h.connection & CONN_KEEP_ALIVE) !== 0 && lengthKnown)) &&
       (opts.maxKeepaliveReqs === 0 || this.#requests < opts.maxKeepaliveReqs) &&
       // an unread body: skip a little of it, else close (never parse body bytes as a request)
       (this.#in !== BODY || (!this.#continueOwed && (this.#decoder !== null || this.#remaining <= MAX_SKIP_BYTES)));
-    const connection = this.#keepAlive ? (h.minor === 0 ? "connection: keep-alive\r\n" : "") : "connection: close\r\n";
-    return buildHead(p, framing, connection);
   }
 
-  #wrote(ok: boolean): void {
-    if (ok) return;
-    this.#writeBlocked = true;
+  protected takeContinue(): boolean {
+    const owed = this.#continueOwed && this.#in === BODY;
+    this.#continueOwed = false;
+    return owed;
+  }
+
+  protected streaming(): void {
+    this.#out = STREAM;
+  }
+
+  protected writeBlocked(): void {
     this.#setTimer(T_WRITE, this.#host.options.timeoutMs);
   }
 
-  pumpWrite(chunks: readonly (Uint8Array | string)[]): boolean {
-    if (this.#in === CLOSED) return true;
-    const ok = chunks.length === 1 ? this.socket.write(chunks[0]!) : this.socket.writev(chunks);
-    this.#wrote(ok);
-    return ok;
-  }
-
-  pumpDone(bodyBytes: number): void {
-    this.#pump = null;
-    this.#responseDone(bodyBytes);
-  }
-
-  pumpFailed(error: unknown, bodyBytes: number): void {
-    this.#pump = null;
-    this.#host.log(`pronghorn: the response body stream failed after ${bodyBytes} bytes for ${this.#requestLine()}: ${describe(error)}`);
+  protected streamFailed(error: unknown): void {
     this.#destroy(error); // the client must not take a truncated body for a whole one
   }
 
-  #responseDone(bodyBytes: number): void {
+  protected responseDone(keepAlive: boolean): void {
     this.#out = IDLE;
-    const log = this.#host.options.accessLog;
-    if (log !== undefined) log(accessLine(this.#head!, this.remote, this.#status, bodyBytes));
     this.#req = null;
     if (this.#in === CLOSED) return;
-    if (!this.#keepAlive) {
+    if (!keepAlive) {
       this.#close();
     } else if (this.#in === BODY) {
       this.#body!.drop(); // wait for the rest of the body, dropping it (#took counts the skip)
@@ -534,7 +443,7 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
       this.#close();
       return;
     }
-    if (this.#writeBlocked) return; // drain() brings us back here
+    if (this.blocked) return; // drain() brings us back here
     this.#setTimer(this.#pendingLen > 0 ? T_HEADER : T_IDLE,
       this.#pendingLen > 0 ? this.#host.options.headerTimeoutMs : this.#host.options.keepaliveTimeoutMs);
     this.#consumePending();
@@ -542,12 +451,7 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
 
   /** 1xx (e.g. 103 Early Hints), written at once; nothing is sent to an HTTP/1.0 client. */
   informational(status: number, headers?: HeadersInit): void {
-    if (!Number.isInteger(status) || status < 100 || status > 199 || status === 101) {
-      throw new RangeError(`pronghorn: informational() takes a 1xx status other than 101, got ${status}`);
-    }
-    if (this.#out !== APP) throw new Error("pronghorn: informational() after the final response started");
-    if (this.#head?.minor !== 1 || this.#in >= CLOSING) return;
-    this.socket.write(informationalHead(status, headers));
+    this.writeInformational(status, headers, this.#out === APP, this.#head?.minor === 1 && this.#in < CLOSING);
   }
 
   // ---- closing --------------------------------------------------------------------------------
@@ -586,7 +490,7 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
       this.socket.resume();
     }
     this.socket.end();
-    if (this.#writeBlocked) this.#setTimer(T_WRITE, this.#host.options.timeoutMs);
+    if (this.blocked) this.#setTimer(T_WRITE, this.#host.options.timeoutMs);
     else this.#setTimer(T_LINGER, LINGER_MS);
   }
 
@@ -602,7 +506,7 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
   }
 
   /** Graceful stop: an idle connection closes if it stays silent for DRAIN_IDLE_MS; a busy one,
-   *  or one whose next request comes in time, closes after its response (#headFor). */
+   *  or one whose next request comes in time, closes after its response (keepAliveAfter). */
   closeIfIdle(): void {
     if (this.#in !== HEAD || this.#out !== IDLE || this.#pendingLen !== 0) return;
     const soon = this.#host.deadline(DRAIN_IDLE_MS);
@@ -642,20 +546,6 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
       this.#destroy(kind === T_WRITE ? new Error(`pronghorn: the client read nothing for ${opts.timeoutMs} ms`) : undefined);
     }
   }
-
-  #requestLine(): string {
-    const h = this.#head;
-    return h === null ? "(no request)" : `${h.method} ${h.target.slice(0, 200)}`;
-  }
 }
 
 const EMPTY = new Uint8Array(0);
-
-/** An app's error for the log; anything can be thrown, even an object String() throws on. */
-function describe(error: unknown): string {
-  try {
-    return (error as Error)?.stack ?? String(error);
-  } catch {
-    return "a value that cannot be turned into a string";
-  }
-}
