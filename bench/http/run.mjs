@@ -117,6 +117,9 @@ try {
   }
 } finally {
   for (const p of procs) {
+    // a server that already exited (e.g. failed to start) emits no further "exit": waiting for
+    // one would hang with nothing left to run and hide the start error
+    if (p.exitCode !== null || p.signalCode !== null) continue;
     p.kill("SIGTERM");
     await once(p, "exit").catch(() => {});
   }
