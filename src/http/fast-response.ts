@@ -8,6 +8,7 @@
  * the platform's Response, so `instanceof Response` holds, and response.ts reads the stored body
  * directly instead of streaming it.
  */
+import { forwardToPlatform } from "./lazy-platform.js";
 
 const NativeResponse = globalThis.Response;
 
@@ -114,27 +115,7 @@ export class FastResponse {
 }
 
 Object.setPrototypeOf(FastResponse, NativeResponse);
-Object.setPrototypeOf(FastResponse.prototype, NativeResponse.prototype);
-for (const key of Reflect.ownKeys(NativeResponse.prototype)) {
-  if (key === "constructor" || key === Symbol.toStringTag || Object.hasOwn(FastResponse.prototype, key)) continue;
-  const d = Object.getOwnPropertyDescriptor(NativeResponse.prototype, key)!;
-  if (d.get !== undefined) {
-    Object.defineProperty(FastResponse.prototype, key, {
-      configurable: true, enumerable: d.enumerable,
-      get(this: FastResponse) {
-        return (materialize(this) as unknown as Record<PropertyKey, unknown>)[key];
-      },
-    });
-  } else if (typeof d.value === "function") {
-    Object.defineProperty(FastResponse.prototype, key, {
-      configurable: true, enumerable: d.enumerable, writable: true,
-      value(this: FastResponse, ...args: unknown[]) {
-        const real = materialize(this) as unknown as Record<PropertyKey, (...a: unknown[]) => unknown>;
-        return real[key]!(...args);
-      },
-    });
-  }
-}
+forwardToPlatform(FastResponse.prototype, NativeResponse.prototype, (self) => materialize(self as FastResponse));
 
 /** The stored parts of a FastResponse that was never materialised, else null. */
 export function fastParts(r: object): FastParts | null {

@@ -9,6 +9,7 @@
  */
 import type { RequestHead } from "./framing.js";
 import { concat, type RequestBody } from "./body.js";
+import { forwardToPlatform } from "./lazy-platform.js";
 
 const NativeRequest = globalThis.Request;
 
@@ -172,24 +173,4 @@ export class PronghornRequest {
   }
 }
 
-Object.setPrototypeOf(PronghornRequest.prototype, NativeRequest.prototype);
-for (const key of Reflect.ownKeys(NativeRequest.prototype)) {
-  if (key === "constructor" || key === Symbol.toStringTag || Object.hasOwn(PronghornRequest.prototype, key)) continue;
-  const d = Object.getOwnPropertyDescriptor(NativeRequest.prototype, key)!;
-  if (d.get !== undefined) {
-    Object.defineProperty(PronghornRequest.prototype, key, {
-      configurable: true, enumerable: d.enumerable,
-      get(this: PronghornRequest) {
-        return (materialize(this) as unknown as Record<PropertyKey, unknown>)[key];
-      },
-    });
-  } else if (typeof d.value === "function") {
-    Object.defineProperty(PronghornRequest.prototype, key, {
-      configurable: true, enumerable: d.enumerable, writable: true,
-      value(this: PronghornRequest, ...args: unknown[]) {
-        const real = materialize(this) as unknown as Record<PropertyKey, (...a: unknown[]) => unknown>;
-        return real[key]!(...args);
-      },
-    });
-  }
-}
+forwardToPlatform(PronghornRequest.prototype, NativeRequest.prototype, (self) => materialize(self as PronghornRequest));
