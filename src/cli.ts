@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   }
   if (parsed.action === "version") {
     const pkg = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
-    process.stdout.write(`pronghorn ${pkg.version} (${runtime.name} ${process.versions.node ?? ""})\n`.replace(" )", ")"));
+    process.stdout.write(`pronghorn ${pkg.version} (${runtime.version})\n`);
     return;
   }
   try {

@@ -16,8 +16,6 @@ export interface Config {
   app: string;
   /** Where to listen; from --listen/--socket/--host/--port, or inherited (SERVER_STARTER_PORT, LISTEN_FDS). */
   listen: ListenTarget[];
-  /** True when the listeners came from Server::Starter or systemd: never shut down or unlinked. */
-  inherited: boolean;
   backlog: number;
   workers: number;
   /** --timeout, per read/write wait. */
@@ -44,6 +42,13 @@ export interface Config {
   env: string;
   /** --access-log FILE ("-" = stderr), if any. */
   accessLog: string | undefined;
+  /** The switches read from the environment once, here, and carried to the worker:
+   *  PRONGHORN_NO_WASM_SIMD=1 loads the scalar parser build, */
+  wasmSimd: boolean;
+  /** PRONGHORN_NATIVE_RESPONSE=1 keeps the platform's global Response, */
+  nativeResponse: boolean;
+  /** PRONGHORN_NO_ONREAD=1 turns off zero-copy reads into wasm memory. */
+  zeroCopyReads: boolean;
 }
 
 /** A usage error: one line, already prefixed with `pronghorn:`. The CLI prints it and exits 2. */
@@ -192,15 +197,12 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
   // Listeners: inherited ones win (as in Gazelle), then --listen/--socket, then --host/--port.
   const listenArgs = [...(values.get("listen") ?? []).map((v) => ["--listen", v]), ...(values.get("socket") ?? []).map((v) => ["--socket", v])];
   let listen: ListenTarget[] = [];
-  let inherited = false;
   const starter = env.SERVER_STARTER_PORT;
   const systemd = systemdFds(env, opts.pid ?? process.pid);
   if (starter !== undefined) {
     listen = parseServerStarterPort(starter);
-    inherited = true;
   } else if (systemd) {
     listen = systemd;
-    inherited = true;
   } else {
     for (const [option, v] of listenArgs) listen.push(parseListen(option, v, cwd));
     if (listen.length > 0) {
@@ -233,7 +235,6 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
   const config: Config = {
     app,
     listen,
-    inherited,
     backlog: num("backlog", 1024),
     workers: num("workers", cpuCount()),
     timeoutMs: num("timeout", 300) * 1000,
@@ -249,6 +250,9 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
     gracefulTimeoutMs: num("graceful-timeout", 30) * 1000,
     env: envName,
     accessLog: accessLog === undefined ? undefined : accessLog === "-" ? "-" : path.resolve(cwd, accessLog),
+    wasmSimd: env.PRONGHORN_NO_WASM_SIMD !== "1",
+    nativeResponse: env.PRONGHORN_NATIVE_RESPONSE === "1",
+    zeroCopyReads: env.PRONGHORN_NO_ONREAD !== "1",
   };
   return { action: "serve", config };
 }

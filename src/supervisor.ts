@@ -1,5 +1,5 @@
 /**
- * The prefork supervisor: pure policy over the ProcessRuntime (spawn, reap, signals, timers).
+ * The prefork supervisor: pure policy over the SupervisorRuntime (spawn, reap, signals, timers).
  * It holds the listening sockets without polling them, never serves a request, and keeps
  * `workers` workers of the current generation alive. Parallel::Prefork semantics with Gazelle's
  * bugs fixed (REFERENCE.md part 1 §1.6, §3): HUP starts a fresh generation and retires an old
@@ -8,15 +8,13 @@
  * stops accepting; a crash loop backs off; stopping has a deadline. No I/O here but the runtime's.
  */
 import type { Config } from "./config.js";
-import type { BoundListener, ProcessRuntime, Signal, Timer, WorkerMessage, WorkerProcess } from "./runtime/runtime.js";
+import type { BoundListener, SupervisorRuntime, Signal, Timer, WorkerMessage, WorkerProcess } from "./runtime/runtime.js";
 
 export interface SupervisorOptions {
   workers: number;
   spawnIntervalMs: number;
   /** How long a retiring worker may drain before its connections are closed; 0 = forever. */
   gracefulTimeoutMs: number;
-  /** For the startup line: "node", "bun", "deno". */
-  runtimeName: string;
   /** Handed to every worker (its Config). */
   payload: unknown;
 }
@@ -44,7 +42,7 @@ interface Worker {
 }
 
 export class Supervisor {
-  readonly #rt: ProcessRuntime;
+  readonly #rt: SupervisorRuntime;
   readonly #opts: SupervisorOptions;
   readonly #listeners: readonly BoundListener[];
   readonly #workers = new Set<Worker>();
@@ -62,7 +60,7 @@ export class Supervisor {
   #pacedStopTimer: Timer | undefined;
   #finished = false;
 
-  constructor(rt: ProcessRuntime, opts: SupervisorOptions, listeners: readonly BoundListener[]) {
+  constructor(rt: SupervisorRuntime, opts: SupervisorOptions, listeners: readonly BoundListener[]) {
     this.#rt = rt;
     this.#opts = opts;
     this.#listeners = listeners;
@@ -199,7 +197,7 @@ export class Supervisor {
     this.#announced = true;
     const n = this.#opts.workers;
     for (const l of this.#listeners) {
-      this.#rt.log(`pronghorn: accepting connections at ${l.url} (${this.#opts.runtimeName}, ${n} worker${n === 1 ? "" : "s"})`);
+      this.#rt.log(`pronghorn: accepting connections at ${l.url} (${this.#rt.version}, ${n} worker${n === 1 ? "" : "s"})`);
     }
   }
 
@@ -325,11 +323,11 @@ export class Supervisor {
 }
 
 /** Bind (or adopt) the listeners and start supervising. A bind error is thrown as one line. */
-export async function supervise(rt: ProcessRuntime & { readonly name: string }, config: Config): Promise<Supervisor> {
+export async function supervise(rt: SupervisorRuntime, config: Config): Promise<Supervisor> {
   const listeners = await rt.bindListeners(config.listen);
   const sup = new Supervisor(
     rt,
-    { workers: config.workers, spawnIntervalMs: config.spawnIntervalMs, gracefulTimeoutMs: config.gracefulTimeoutMs, runtimeName: rt.name, payload: config },
+    { workers: config.workers, spawnIntervalMs: config.spawnIntervalMs, gracefulTimeoutMs: config.gracefulTimeoutMs, payload: config },
     listeners,
   );
   sup.start();

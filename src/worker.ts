@@ -7,7 +7,7 @@
  * child-exit hook also runs on a quota exit (REFERENCE.md part 1 §1.2 `child_exit`).
  */
 import type { Config } from "./config.js";
-import type { Listener, Runtime, Signal, WorkerContext } from "./runtime/runtime.js";
+import type { Listener, Signal, WorkerContext, WorkerRuntime } from "./runtime/runtime.js";
 import { HttpServer, type FetchHandler, type HttpOptions } from "./http/server.js";
 import { loadApp, loadChildExit, AppError } from "./app.js";
 
@@ -17,7 +17,7 @@ export function requestLimit(max: number, min: number | undefined, random: () =>
   return max - Math.floor((max - min + 1) * random());
 }
 
-export async function runWorker(rt: Runtime, ctx: WorkerContext, fetch?: FetchHandler): Promise<void> {
+export async function runWorker(rt: WorkerRuntime, ctx: WorkerContext, fetch?: FetchHandler): Promise<void> {
   const config = ctx.payload as Config;
   const worker = { id: ctx.id, pid: rt.pid, generation: ctx.generation };
   const tag = `pronghorn: worker ${worker.id} (pid ${worker.pid})`;
@@ -116,7 +116,10 @@ export async function runWorker(rt: Runtime, ctx: WorkerContext, fetch?: FetchHa
     accessLog: accessLog === undefined ? undefined : rt.openLog(accessLog),
     errorLog: (line) => rt.log(line),
     // The lightweight global Response (http/fast-response.ts) is on unless asked otherwise.
-    fastResponse: process.env.PRONGHORN_NATIVE_RESPONSE !== "1",
+    fastResponse: !config.nativeResponse,
+    wasmSimd: config.wasmSimd,
+    platformBody: rt.platformBody,
+    clock: rt,
     worker,
   };
   const srv = new HttpServer(fetch, options, {
@@ -130,7 +133,7 @@ export async function runWorker(rt: Runtime, ctx: WorkerContext, fetch?: FetchHa
   server = srv;
   const accept = srv.accept.bind(srv);
   listening = Promise.all(
-    ctx.listeners.map((l) => rt.listen({ kind: "fd", fd: l.fd, name: l.name }, { backlog: config.backlog, readBuffer: srv.readBuffer }, accept)),
+    ctx.listeners.map((l) => rt.listen(l, { backlog: config.backlog, readBuffer: srv.readBuffer, zeroCopyReads: config.zeroCopyReads }, accept)),
   );
   try {
     await listening;

@@ -3,8 +3,12 @@
 // are parsed in place and may be overwritten after data() returns; pipelined requests are
 // answered in order and not dispatched while the socket is not draining; drain() gives idle
 // connections DRAIN_IDLE_MS to send a last request and closes busy ones after their response.
+// Runtime-independent: scripts/test.mjs runs it under each Node line, `bun test` and `deno test -A`
+// (so it imports what it uses from node: modules instead of relying on Node's globals).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { setImmediate } from "node:timers";
 import { HttpServer } from "../dist/http/server.js";
 import { DRAIN_IDLE_MS } from "../dist/http/connection.js";
 
@@ -12,8 +16,20 @@ const OPTIONS = {
   timeoutMs: 5000, keepaliveTimeoutMs: 5000, maxKeepaliveReqs: 0, headerTimeoutMs: 5000,
   maxHeaderSize: 16384, maxBodySize: 0, development: false, errorLog: () => {},
   worker: { id: 1, pid: 1, generation: 1 },
+  clock: {
+    now: () => performance.now(),
+    setTimer(ms, fn) {
+      const t = setTimeout(fn, ms);
+      return { cancel: () => clearTimeout(t) };
+    },
+    every(ms, fn) {
+      const t = setInterval(fn, ms);
+      t.unref?.();
+      return { cancel: () => clearInterval(t) };
+    },
+  },
 };
-const LISTENER = { target: { kind: "tcp", host: "127.0.0.1", port: 1 }, url: "http://127.0.0.1:1/", port: 1, close: async () => {} };
+const LISTENER = { url: "http://127.0.0.1:1/", close: async () => {} };
 
 class FakeSocket {
   remote = { transport: "tcp", hostname: "10.0.0.7", port: 51234 };

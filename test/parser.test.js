@@ -14,6 +14,9 @@ import process from "node:process";
 import * as parser from "../dist/http/parser.js";
 import { PARSER_SCALAR_WASM_BASE64, PARSER_WASM_BASE64 } from "../dist/http/parser-wasm.js";
 
+// What a worker does with PRONGHORN_NO_WASM_SIMD=1 (Config.wasmSimd), before the first parse.
+if (process.env.PRONGHORN_NO_WASM_SIMD === "1") parser.useParserBuild("scalar");
+
 const root = new URL("../", import.meta.url);
 const CASES_FILE = new URL("wasm/test/cases.json", root);
 const CASES = fs.existsSync(CASES_FILE) ? JSON.parse(fs.readFileSync(CASES_FILE, "utf8")) : null;

@@ -29,6 +29,8 @@ class FakeRuntime {
     this.procs.push(p);
     return p;
   }
+  name = "node";
+  version = "fake 1.0";
   onSignal(handler) {
     this.signal = handler;
   }
@@ -77,7 +79,7 @@ class FakeRuntime {
 function setup(opts = {}, { inherited = false } = {}) {
   const rt = new FakeRuntime();
   const listener = { url: "http://0.0.0.0:5000/", inherited, closed: 0, close() { this.closed++; } };
-  const sup = new Supervisor(rt, { workers: 2, spawnIntervalMs: 0, gracefulTimeoutMs: 30000, runtimeName: "fake", payload: {}, ...opts }, [listener]);
+  const sup = new Supervisor(rt, { workers: 2, spawnIntervalMs: 0, gracefulTimeoutMs: 30000, payload: {}, ...opts }, [listener]);
   sup.start();
   return { rt, sup, listener };
 }
@@ -90,7 +92,7 @@ test("starts N workers at once and announces each listener once all are ready", 
   rt.ready(rt.procs[1]);
   assert.equal(rt.logs.length, 0);
   rt.ready(rt.procs[2]);
-  assert.deepEqual(rt.logs, ["pronghorn: accepting connections at http://0.0.0.0:5000/ (fake, 3 workers)"]);
+  assert.deepEqual(rt.logs, ["pronghorn: accepting connections at http://0.0.0.0:5000/ (fake 1.0, 3 workers)"]);
 });
 
 test("--spawn-interval starts at most one worker per interval", () => {

@@ -4,14 +4,14 @@
  * One instance per process, compiled on first use and shared by every connection, as undici's
  * `lazyllhttp()` does. It is built synchronously from the base64 in parser-wasm.ts, so loading
  * needs no file-system call on any runtime: the SIMD128 build first, the scalar build when the
- * engine rejects SIMD or PRONGHORN_NO_WASM_SIMD=1 (undici's UNDICI_NO_WASM_SIMD). The memory is
+ * engine rejects SIMD or the worker asked for it (useParserBuild; PRONGHORN_NO_WASM_SIMD=1, as
+ * undici's UNDICI_NO_WASM_SIMD). The memory is
  * fixed at 16 MiB and never grows, so wasmBytes() and every view made here stay valid for the
  * life of the process. The accessors describe the last successful parse only: they read its
  * bytes lazily, so the caller must not overwrite [ptr, ptr + len) before it is done reading.
  * Knows nothing of sockets or processes; runs unchanged on Node, Bun and Deno.
  */
-// node:buffer works on Node, Bun and Deno; it is here for latin1 (headString) and base64.
-import { Buffer } from "node:buffer";
+import { base64Bytes, latin1Decoder } from "../runtime/bytes.js";
 import { PARSER_SCALAR_WASM_BASE64, PARSER_WASM_BASE64 } from "./parser-wasm.js";
 
 export const PARSE_ERROR = -1;
@@ -96,19 +96,13 @@ function instantiate(module: WebAssembly.Module): ParserExports {
   return raw as unknown as ParserExports;
 }
 
-// Once per process, Node 20: Buffer.from(base64) decodes the 8 KB module in 0.08 ms cold, atob
-// plus a charCodeAt loop in 0.6 ms; node:buffer is imported anyway and behaves alike on all three.
-function base64Bytes(text: string): Uint8Array<ArrayBuffer> {
-  return Buffer.from(text, "base64");
-}
+/** Which build the next load() compiles; the worker sets it from its Config before first use. */
+let wantSimd = true;
 
-function simdDisabled(): boolean {
-  try {
-    // Deno without --allow-env throws here; no permission means no override.
-    return globalThis.process?.env?.PRONGHORN_NO_WASM_SIMD === "1";
-  } catch {
-    return false;
-  }
+/** Load the scalar build instead of the SIMD one (PRONGHORN_NO_WASM_SIMD=1). Takes effect only
+ *  before the first parse of the process. */
+export function useParserBuild(build: "simd" | "scalar"): void {
+  wantSimd = build === "simd";
 }
 
 // ---- the process-wide instance --------------------------------------------------------------
@@ -116,7 +110,7 @@ function simdDisabled(): boolean {
 let wasm: ParserExports | null = null;
 let simd = false;
 let memoryBytes = new Uint8Array(0);
-let memoryBuffer = Buffer.alloc(0); // the same bytes, for toString("latin1")
+let latin1: (start: number, end: number) => string = () => ""; // over the same memory
 let words = new Uint32Array(0); // the result area
 let pgParseRequest: (buf: number, len: number, lastLen: number) => number = () => PARSE_ERROR;
 let pgDecodeChunked: (decoder: number, buf: number, len: number) => number = () => PARSE_ERROR;
@@ -135,7 +129,7 @@ function load(): ParserExports {
     throw new Error("pronghorn: the wasm parser binding needs a little-endian host");
   }
   let module: WebAssembly.Module | null = null;
-  if (!simdDisabled()) {
+  if (wantSimd) {
     try {
       module = new WebAssembly.Module(base64Bytes(PARSER_WASM_BASE64));
     } catch {
@@ -146,7 +140,7 @@ function load(): ParserExports {
   const e = instantiate(module);
   simd = e.pg_simd() === 1;
   memoryBytes = new Uint8Array(e.memory.buffer);
-  memoryBuffer = Buffer.from(e.memory.buffer);
+  latin1 = latin1Decoder(e.memory.buffer);
   words = new Uint32Array(e.memory.buffer, e.pg_result(), RESULT_WORDS);
   pgParseRequest = e.pg_parse_request;
   pgDecodeChunked = e.pg_decode_chunked;
@@ -221,7 +215,7 @@ function growScratch(size: number): void {
 function headString(): string {
   if (head !== null) return head;
   if (headLen === 0) throw new Error("pronghorn: parser accessors read the last successful parse, and there is none");
-  const text = memoryBuffer.toString("latin1", headPtr, headPtr + headLen);
+  const text = latin1(headPtr, headPtr + headLen);
   head = text;
   return text;
 }

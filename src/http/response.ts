@@ -1,6 +1,6 @@
 /**
  * Turn the app's Response into bytes: read its status, headers and body source (directly for
- * FastResponse and, through undici's internal state, for platform Responses, so string and byte
+ * FastResponse and, through the runtime (HttpOptions.platformBody), for platform Responses, so string and byte
  * bodies are never read through a stream), and build the head. Header values are checked: CR,
  * LF, NUL and other controls, or characters past U+00FF, make the response refused (the caller
  * sends a 500), never sent. The server owns Connection, Content-Length, Transfer-Encoding and
@@ -113,21 +113,17 @@ function addHeaders(init: Headers | HeadersInit | undefined, defaultType: string
   return true;
 }
 
-// undici keeps a Response's body source (the string or bytes it was made from) in a symbol
-// slot named "state" (undici 6 and 7); found once by probing, used only when present and unread.
-let stateKey: symbol | null | undefined;
+/** How the runtime reads a platform Response's body source (the string or bytes it was made
+ *  from) without reading its stream; see HttpOptions.platformBody. */
+let platformBody: ((res: Response) => string | Uint8Array | null | undefined) | undefined;
+
+export function usePlatformBody(fn: typeof platformBody): void {
+  platformBody = fn;
+}
 
 function nativeBody(res: Response): BodySource {
-  if (stateKey === undefined) {
-    stateKey = Object.getOwnPropertySymbols(res).find((s) => s.description === "state") ?? null;
-  }
-  if (stateKey !== null && !res.bodyUsed) {
-    const body = (res as unknown as Record<symbol, { body?: { source?: unknown; stream?: ReadableStream } | null }>)[stateKey]?.body;
-    if (body === null) return null;
-    const source = body?.source;
-    if ((typeof source === "string" || source instanceof Uint8Array) && !body?.stream?.locked) return source;
-  }
-  return res.body;
+  const source = platformBody?.(res);
+  return source !== undefined ? source : res.body;
 }
 
 function bodyOf(init: BodyInit | null): BodySource | undefined {

@@ -5,11 +5,12 @@
  * timeouts, and graceful drain. The app contract (FetchHandler, ServeInfo) is defined here;
  * see DESIGN.md "The app contract". Knows nothing of processes: the worker wires hooks and logs.
  */
-import type { Listener, RemoteAddr, Socket, SocketEvents } from "../runtime/runtime.js";
+import type { Clock, Listener, RemoteAddr, Socket, SocketEvents, Timer } from "../runtime/runtime.js";
 import { Connection, DRAIN_IDLE_MS } from "./connection.js";
 import { installFastResponse } from "./fast-response.js";
 import { PronghornRequest } from "./request.js";
-import { reserve, wasmBytes } from "./parser.js";
+import { reserve, useParserBuild, wasmBytes } from "./parser.js";
+import { usePlatformBody } from "./response.js";
 
 /** The app: `export default { fetch(request, info) }` or a bare function of the same shape. */
 export type FetchHandler = (request: Request, info: ServeInfo) => Response | Promise<Response>;
@@ -61,6 +62,12 @@ export interface HttpOptions {
   errorLog?: (line: string) => void;
   /** Install the lightweight Response (fast-response.ts) as globalThis.Response; default true. */
   fastResponse?: boolean;
+  /** Load the SIMD128 parser build (default true); false loads the scalar one. */
+  wasmSimd?: boolean;
+  /** The runtime's way to see a platform Response's body source without its stream. */
+  platformBody?: (res: Response) => string | Uint8Array | null | undefined;
+  /** The runtime's monotonic clock and timers (the sweeper and every timeout). */
+  clock: Clock;
   worker: { id: number; pid: number; generation: number };
 }
 
@@ -129,9 +136,10 @@ export class HttpServer implements ConnectionHost {
   readonly readBuffer: Uint8Array;
   #conns = new Set<Connection>();
   #hosts = new Map<Listener, string>();
-  #now = Date.now();
+  #clock: Clock;
+  #now: number;
   #tickMs: number;
-  #sweeper: ReturnType<typeof setInterval> | null = null;
+  #sweeper: Timer | null = null;
   #draining = false;
   #drained: (() => void) | null = null;
   #drainPromise: Promise<void> | null = null;
@@ -141,7 +149,11 @@ export class HttpServer implements ConnectionHost {
     this.fetch = fetch;
     this.options = options;
     this.hooks = hooks;
+    this.#clock = options.clock;
+    this.#now = options.clock.now();
     if (options.fastResponse !== false) installFastResponse();
+    usePlatformBody(options.platformBody);
+    if (options.wasmSimd === false) useParserBuild("scalar");
     const ptr = reserve(READ_BUFFER_BYTES);
     this.readBuffer = wasmBytes().subarray(ptr, ptr + READ_BUFFER_BYTES);
     // A quarter of the shortest timeout, within [10 ms, 250 ms]: timeouts fire within one tick
@@ -191,7 +203,7 @@ export class HttpServer implements ConnectionHost {
     this.#conns.delete(conn);
     if (this.#conns.size === 0) {
       if (this.#sweeper !== null) {
-        clearInterval(this.#sweeper);
+        this.#sweeper.cancel();
         this.#sweeper = null;
       }
       this.#drained?.();
@@ -227,15 +239,13 @@ export class HttpServer implements ConnectionHost {
   }
 
   #startSweeper(): void {
-    this.#now = Date.now();
-    this.#sweeper = setInterval(() => {
-      const now = this.#now = Date.now();
+    this.#now = this.#clock.now();
+    this.#sweeper = this.#clock.every(this.#tickMs, () => {
+      const now = this.#now = this.#clock.now();
       for (const conn of this.#conns) {
         if (conn.deadline !== 0 && conn.deadline <= now) conn.timedOut();
       }
-    }, this.#tickMs);
-    // The listening sockets keep a worker alive, not this timer.
-    (this.#sweeper as { unref?: () => void }).unref?.();
+    });
   }
 }
 

@@ -1,15 +1,14 @@
 /**
- * Node's NetRuntime: listen on tcp (v4/v6), unix or an inherited fd, accept connections, and move
- * bytes. The only file that touches `node:net`. Reads land straight in the caller's buffer (a
- * view into wasm memory) through `net.Socket`'s `onread` option, which Node offers only to
- * sockets it constructs itself; accepted sockets get it by replacing the private
- * `server._handle.onconnection` (REFERENCE.md part 3 §2.1, "Hack A", tested on Node 20.20 and
- * 22). PRONGHORN_NO_ONREAD=1, or a Node without that private hook, selects the plain path
- * ('data' events with a fresh Buffer per read). TCP_NODELAY is set on every accepted TCP socket
- * that writes more than once (see #noDelay).
+ * Node's sockets: accept on a listener the supervisor handed over, and move bytes. Reads land
+ * straight in the caller's buffer (a view into wasm memory) through `net.Socket`'s `onread`
+ * option, which Node offers only to sockets it constructs itself; accepted sockets get it by
+ * replacing the private `server._handle.onconnection` (tested on Node 20.20, 24.22 and 26.12).
+ * `zeroCopyReads: false` (PRONGHORN_NO_ONREAD=1), or a Node without that private hook, selects
+ * the plain path ('data' events with a fresh Buffer per read). TCP_NODELAY is set on every
+ * accepted TCP socket that writes more than once (see #noDelay).
  */
 import net from "node:net";
-import type { Listener, ListenOptions, ListenTarget, NetRuntime, RemoteAddr, Socket, SocketEvents } from "./runtime.js";
+import type { HandedListener, Listener, ListenOptions, RemoteAddr, Socket, SocketEvents } from "./runtime.js";
 
 type Accept = (socket: Socket, listener: Listener) => SocketEvents;
 
@@ -117,65 +116,53 @@ function wire(wrapped: NodeSocket, sock: net.Socket, listener: Listener, accept:
   wrapped.events = accept(wrapped, listener);
 }
 
-function onreadDisabled(): boolean {
-  return process.env.PRONGHORN_NO_ONREAD === "1";
-}
-
-function urlOf(target: ListenTarget, address: ReturnType<net.Server["address"]>): { url: string; port: number; unix: boolean } {
-  if (typeof address === "string" || address === null) {
-    const path = typeof address === "string" ? address : target.kind === "unix" ? target.path : "";
-    return { url: `unix:${path}`, port: 0, unix: true };
+/** Where a handed listener is, as net.Server.listen() takes it. */
+function listenArgs(handed: HandedListener, backlog: number): net.ListenOptions {
+  const via = handed.via;
+  if (via.kind === "fd") return { fd: via.fd, backlog } as net.ListenOptions;
+  if (via.kind === "reuse-port" && via.target.kind === "tcp") {
+    return { host: via.target.host, port: via.target.port, backlog, reusePort: true } as net.ListenOptions;
   }
-  const host = target.kind === "tcp" ? target.host : address.address;
-  const shown = host.includes(":") ? `[${host}]` : host;
-  return { url: `http://${shown}:${address.port}/`, port: address.port, unix: false };
+  throw new Error(`pronghorn: this runtime cannot listen on ${handed.url} handed over as ${via.kind}`);
 }
 
-export const nodeNet: NetRuntime = {
-  async listen(target: ListenTarget, options: ListenOptions, accept: Accept): Promise<Listener> {
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
-    const listenArgs: net.ListenOptions =
-      target.kind === "tcp" ? { host: target.host, port: target.port, backlog: options.backlog }
-      : target.kind === "unix" ? { path: target.path, backlog: options.backlog }
-      : { fd: target.fd, backlog: options.backlog } as net.ListenOptions;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(listenArgs, () => {
-        server.off("error", reject);
-        resolve();
-      });
+/** Accept on `handed`, calling `accept` for each connection. */
+export async function nodeListen(handed: HandedListener, options: ListenOptions, accept: Accept): Promise<Listener> {
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(listenArgs(handed, options.backlog), () => {
+      server.off("error", reject);
+      resolve();
     });
-    server.on("error", () => {}); // accept(2) errors (EMFILE) must not kill the worker
-    const where = urlOf(target, server.address());
-    const listener: Listener = {
-      target,
-      url: where.url,
-      port: where.port,
-      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    };
-    const unix = where.unix;
-    const readBuffer = options.readBuffer;
-    // `_handle` is private: see the file comment for why, and the fallback when it is absent.
-    const handle = (server as unknown as { _handle?: ServerHandle })._handle;
-    if (readBuffer !== undefined && !onreadDisabled() && handle && typeof handle.onconnection === "function") {
-      handle.onconnection = (err: number, clientHandle: unknown): void => {
-        if (err !== 0 && err !== undefined) return;
-        const wrapped = new NodeSocket(null, unix);
-        const onread = {
-          buffer: readBuffer,
-          callback: (nread: number, buf: Uint8Array): void => wrapped.events.data(buf.subarray(0, nread)),
-        };
-        // net.Socket's constructor accepts `handle` and `onread` together; it then calls
-        // useUserBuffer() on the handle, so libuv reads into readBuffer (lib/net.js initSocketHandle).
-        const sock = new net.Socket({
-          handle: clientHandle, readable: true, writable: true, allowHalfOpen: true, onread,
-        } as net.SocketConstructorOpts);
-        wrapped.attach(sock);
-        wire(wrapped, sock, listener, accept, true);
+  });
+  server.on("error", () => {}); // accept(2) errors (EMFILE) must not kill the worker
+  const listener: Listener = {
+    url: handed.url,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  const unix = handed.url.startsWith("unix:");
+  const readBuffer = options.readBuffer;
+  // `_handle` is private: see the file comment for why, and the fallback when it is absent.
+  const handle = (server as unknown as { _handle?: ServerHandle })._handle;
+  if (readBuffer !== undefined && options.zeroCopyReads && handle && typeof handle.onconnection === "function") {
+    handle.onconnection = (err: number, clientHandle: unknown): void => {
+      if (err !== 0 && err !== undefined) return;
+      const wrapped = new NodeSocket(null, unix);
+      const onread = {
+        buffer: readBuffer,
+        callback: (nread: number, buf: Uint8Array): void => wrapped.events.data(buf.subarray(0, nread)),
       };
-    } else {
-      server.on("connection", (sock: net.Socket) => wire(new NodeSocket(sock, unix), sock, listener, accept, false));
-    }
-    return listener;
-  },
-};
+      // net.Socket's constructor accepts `handle` and `onread` together; it then calls
+      // useUserBuffer() on the handle, so libuv reads into readBuffer (lib/net.js initSocketHandle).
+      const sock = new net.Socket({
+        handle: clientHandle, readable: true, writable: true, allowHalfOpen: true, onread,
+      } as net.SocketConstructorOpts);
+      wrapped.attach(sock);
+      wire(wrapped, sock, listener, accept, true);
+    };
+  } else {
+    server.on("connection", (sock: net.Socket) => wire(new NodeSocket(sock, unix), sock, listener, accept, false));
+  }
+  return listener;
+}

@@ -1,9 +1,23 @@
 /**
- * The Node runtime: `node-net.ts` (listening, zero-copy reads into wasm memory, writes) and
- * `node-process.ts` (workers, inherited fds, signals, IPC) joined into one `Runtime`.
+ * The Node runtime: the process basics (process-host.ts), the supervisor half
+ * (node-supervisor.ts: bound sockets, spawning) and the worker half (worker-channel.ts and
+ * node-net.ts: IPC, signals, accepting and moving bytes) joined into one `Runtime`.
  */
 import type { Runtime } from "./runtime.js";
-import { nodeNet } from "./node-net.js";
-import { nodeProcess } from "./node-process.js";
+import { processHost } from "./process-host.js";
+import { nodeSupervisor } from "./node-supervisor.js";
+import { nodeListen } from "./node-net.js";
+import { connectSupervisor, onWorkerSignal, readWorkerContext } from "./worker-channel.js";
+import { openLog } from "./log-file.js";
+import { undiciBodySource } from "./undici-body.js";
 
-export const nodeRuntime: Runtime = { name: "node", ...nodeNet, ...nodeProcess };
+export const nodeRuntime: Runtime = {
+  ...processHost("node", process.versions.node),
+  ...nodeSupervisor,
+  workerContext: readWorkerContext,
+  connectSupervisor,
+  listen: nodeListen,
+  onWorkerSignal,
+  openLog,
+  platformBody: undiciBodySource,
+};

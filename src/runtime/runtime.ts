@@ -1,12 +1,10 @@
 /**
  * The runtime-abstraction layer: everything pronghorn needs from Node, Bun or Deno, and nothing
  * more. Only files under src/runtime/ implement it or touch `node:net`, `node:child_process`,
- * `Bun.*` or `Deno.*`; http/ sees only `Socket`/`SocketEvents`, the supervisor only the process
- * half. Each implementation is tied to this interface by an annotation
- * (`export const nodeRuntime: Runtime = ...`), so the compiler checks every runtime against it.
- *
- * Two halves, owned separately: `NetRuntime` (listen and move bytes) and `ProcessRuntime`
- * (spawn workers, pass listening fds, signals, IPC, timers).
+ * `Bun.*` or `Deno.*`; http/ sees only `Socket`/`SocketEvents` and a `Clock`, the supervisor only
+ * `SupervisorRuntime`, the worker only `WorkerRuntime`. Each implementation is tied to this
+ * interface by an annotation (`export const bunRuntime: Runtime = ...`), so the compiler checks
+ * every runtime against the same shape.
  */
 
 export type RuntimeName = "node" | "bun" | "deno";
@@ -18,14 +16,32 @@ export interface RemoteAddr {
   port: number;
 }
 
-/** Where to listen. `fd` adopts an inherited listening socket (supervisor, Server::Starter, systemd). */
+/** Where to listen, as the user (or Server::Starter, or systemd) names it. `fd` adopts an
+ *  already-listening socket inherited by the supervisor. */
 export type ListenTarget =
   | { kind: "tcp"; host: string; port: number }
   | { kind: "unix"; path: string }
   | { kind: "fd"; fd: number; name: string };
 
 // ---------------------------------------------------------------------------------------------
-// NetRuntime: accept connections and move bytes.
+// Time: a monotonic clock and timers, the only time source of http/ and the supervisor.
+// ---------------------------------------------------------------------------------------------
+
+export interface Timer {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Milliseconds on a monotonic clock (only differences mean anything). */
+  now(): number;
+  /** Run `fn` once after `ms`. */
+  setTimer(ms: number, fn: () => void): Timer;
+  /** Run `fn` every `ms` until cancelled. Never keeps the process alive by itself. */
+  every(ms: number, fn: () => void): Timer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sockets: one accepted connection, as the HTTP layer sees it.
 // ---------------------------------------------------------------------------------------------
 
 /** What the HTTP layer does with one connection's events; returned by the accept callback. */
@@ -41,16 +57,15 @@ export interface SocketEvents {
   close(): void;
 }
 
-/** One accepted connection, as the HTTP layer sees it. */
 export interface Socket {
   readonly remote: RemoteAddr;
   /** Queue bytes for writing (the caller must not reuse `data` afterwards). A string is written
-   *  as UTF-8: http/ passes ASCII response heads, alone or followed by a UTF-8 body, so one call
-   *  makes one syscall with no copy on the JS side. Returns false when the kernel did not take
-   *  everything: wait for `drain` before writing more. */
+   *  as UTF-8: http/ passes ASCII response heads, alone or followed by a UTF-8 body. Returns
+   *  false when the kernel did not take everything: wait for `drain` before writing more. The
+   *  runtime keeps what the kernel did not take and sends it in order. */
   write(data: Uint8Array | string): boolean;
-  /** Write several pieces with one syscall where the runtime allows (Node: cork/uncork, i.e.
-   *  writev(2)); same ownership and return value as write(). */
+  /** Write several pieces with one syscall where the runtime allows (writev(2)); same ownership
+   *  and return value as write(). */
   writev(chunks: readonly (Uint8Array | string)[]): boolean;
   /** Stop / restart `data` events (request-body backpressure). */
   pause(): void;
@@ -60,46 +75,35 @@ export interface Socket {
   /** Close at once, dropping queued writes. */
   destroy(): void;
   /** Close at once with a TCP reset (RST), so the peer cannot mistake a cut response for a
-   *  whole one. Optional: where a runtime or socket kind has no reset, callers destroy(). */
-  reset?(): void;
+   *  whole one. Where a socket kind has no reset (unix), the same as destroy(). */
+  reset(): void;
 }
 
 export interface ListenOptions {
   backlog: number;
   /** A buffer the runtime may read socket bytes straight into (zero-copy into wasm memory where
-   *  the runtime allows it, see REFERENCE.md part 3 §2.1). `data` then receives subarrays of it. */
+   *  the runtime allows it). `data` then receives subarrays of it. */
   readBuffer?: Uint8Array;
+  /** false: never read into readBuffer, use the runtime's plain read path (PRONGHORN_NO_ONREAD=1). */
+  zeroCopyReads: boolean;
 }
 
 export interface Listener {
-  readonly target: ListenTarget;
   /** Where clients reach it, as printed on start: `http://0.0.0.0:5000/`, `unix:/tmp/app.sock`. */
   readonly url: string;
-  /** The bound TCP port (useful with port 0), or 0 for unix sockets. */
-  readonly port: number;
   /** Stop accepting. Accepted connections are left alone; the socket itself stays open in other
-   *  processes holding it (closing our fd is never a shutdown(2) of the shared socket). */
+   *  processes holding it (closing our copy is never a shutdown(2) of the shared socket). */
   close(): Promise<void>;
 }
 
-export interface NetRuntime {
-  listen(
-    target: ListenTarget,
-    options: ListenOptions,
-    accept: (socket: Socket, listener: Listener) => SocketEvents,
-  ): Promise<Listener>;
-}
-
 // ---------------------------------------------------------------------------------------------
-// ProcessRuntime: the supervisor's and the worker's process-level needs. Extended by the
-// supervisor's owner as needed; the supervisor's policy depends only on this interface, so a
-// fake implementation can drive it in unit tests.
+// Processes: the supervisor's half and the worker's half.
 // ---------------------------------------------------------------------------------------------
 
 export type Signal = "SIGTERM" | "SIGINT" | "SIGQUIT" | "SIGHUP" | "SIGUSR1" | "SIGKILL";
 
 /** A listening socket as the supervisor holds it: bound (or inherited) and never polled, so it
- *  never races the workers for connections. Its fd is what workers inherit. */
+ *  never races the workers for connections. */
 export interface BoundListener {
   readonly target: ListenTarget;
   /** As printed on start: `http://0.0.0.0:5000/`, `http://[::1]:8080/`, `unix:/tmp/app.sock`. */
@@ -109,6 +113,19 @@ export interface BoundListener {
   /** Close the supervisor's copy (workers keep theirs; never a shutdown(2)) and remove a unix
    *  socket file we created. Idempotent. */
   close(): void;
+}
+
+/** A listening socket as it reaches a worker. How it travels is the runtime's choice: an fd
+ *  inherited at spawn, a handle sent over the IPC channel, or (where a runtime can do nothing
+ *  better) a fresh SO_REUSEPORT listener on the same address. The worker passes it back to its
+ *  runtime's listen() unopened; it must survive JSON. */
+export interface HandedListener {
+  /** As printed on start (the supervisor's BoundListener.url). */
+  readonly url: string;
+  readonly via:
+    | { kind: "fd"; fd: number }
+    | { kind: "ipc"; index: number }
+    | { kind: "reuse-port"; target: ListenTarget };
 }
 
 /** Worker -> supervisor. */
@@ -129,12 +146,11 @@ export interface WorkerSpec {
   payload: unknown;
 }
 
-/** What a worker learns about itself at start (from its spawn environment). */
+/** What a worker learns about itself at start. */
 export interface WorkerContext {
   id: number;
   generation: number;
-  /** The inherited listening sockets, numbered as the worker sees them (3, 4, ...). */
-  listeners: { fd: number; name: string }[];
+  listeners: HandedListener[];
   payload: unknown;
 }
 
@@ -150,37 +166,47 @@ export interface WorkerEvents {
   exit(code: number | null, signal: string | null): void;
 }
 
-export interface Timer {
-  cancel(): void;
-}
-
-export interface ProcessRuntime {
+/** What both halves need: who we are, time, a log line, the exit. */
+export interface Host extends Clock {
+  readonly name: RuntimeName;
+  /** The runtime's own name and version, as `--version` and the startup line show it:
+   *  `node 26.12.1`, `bun 1.4.5`, `deno 2.9.6` (never a Node-compat version). */
+  readonly version: string;
   readonly pid: number;
-  // --- supervisor side ---
-  /** Bind every tcp/unix target (replacing a stale unix socket file) or adopt every fd target,
-   *  without listening. Throws one-line errors (`pronghorn: cannot listen on ...`). */
-  bindListeners(targets: readonly ListenTarget[]): Promise<BoundListener[]>;
-  /** Start a worker on this runtime, re-running this process's entry script, with the
-   *  listeners as fds 3, 4, ... and an IPC channel. */
-  spawnWorker(spec: WorkerSpec, events: WorkerEvents): WorkerProcess;
-  /** Route SIGTERM, SIGINT, SIGQUIT, SIGHUP and SIGUSR1 to `handler` (replacing default actions). */
-  onSignal(handler: (signal: Signal) => void): void;
-  now(): number;
-  setTimer(ms: number, fn: () => void): Timer;
   /** One line to stderr. */
   log(line: string): void;
   exit(code: number): void;
-  // --- worker side ---
+}
+
+export interface SupervisorRuntime extends Host {
+  /** Bind every tcp/unix target (replacing a stale unix socket file) or adopt every fd target,
+   *  without polling. Throws one-line errors (`pronghorn: cannot listen on ...`). */
+  bindListeners(targets: readonly ListenTarget[]): Promise<BoundListener[]>;
+  /** Start a worker on this runtime, re-running this process's entry script, with the
+   *  listeners handed over and an IPC channel. */
+  spawnWorker(spec: WorkerSpec, events: WorkerEvents): WorkerProcess;
+  /** Route SIGTERM, SIGINT, SIGQUIT, SIGHUP and SIGUSR1 to `handler` (replacing default actions). */
+  onSignal(handler: (signal: Signal) => void): void;
+}
+
+export interface WorkerRuntime extends Host {
   /** This process's worker context, or undefined in a supervisor (or a plain process). */
   workerContext(): WorkerContext | undefined;
   /** Listen to the supervisor; `gone` fires when it died. Returns the way to send to it. */
   connectSupervisor(events: { message(m: SupervisorMessage): void; gone(): void }): (m: WorkerMessage) => void;
+  /** Accept on a listener the supervisor handed over. */
+  listen(
+    handed: HandedListener,
+    options: ListenOptions,
+    accept: (socket: Socket, listener: Listener) => SocketEvents,
+  ): Promise<Listener>;
   /** Signals sent to this worker directly (TERM, INT, QUIT); HUP and USR1 are ignored here. */
   onWorkerSignal(handler: (signal: Signal) => void): void;
   /** A line sink appending to FILE (`-` = stderr), batched per tick, flushed on exit. */
   openLog(path: string): (line: string) => void;
+  /** The string or bytes a platform Response was made from, read without its stream where the
+   *  runtime's Response allows it (undefined: read the stream). */
+  platformBody?(res: Response): string | Uint8Array | null | undefined;
 }
 
-export interface Runtime extends NetRuntime, ProcessRuntime {
-  readonly name: RuntimeName;
-}
+export interface Runtime extends SupervisorRuntime, WorkerRuntime {}

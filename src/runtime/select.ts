@@ -12,11 +12,12 @@ export function detectRuntime(): RuntimeName {
 }
 
 export async function selectRuntime(): Promise<Runtime> {
-  const name = detectRuntime();
-  switch (name) {
-    case "node":
-      return (await import("./node.js")).nodeRuntime;
+  switch (detectRuntime()) {
+    case "bun":
+      return (await import("./bun.js")).bunRuntime;
+    case "deno":
+      return (await import("./deno.js")).denoRuntime;
     default:
-      throw new Error(`pronghorn: running on ${name} is not supported yet; run it with node`);
+      return (await import("./node.js")).nodeRuntime;
   }
 }

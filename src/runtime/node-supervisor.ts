@@ -1,0 +1,158 @@
+/**
+ * Node's supervisor half: listening sockets bound but never polled, and workers spawned with
+ * them as inherited fds plus an IPC channel.
+ *
+ * Why bound and not listening: a listening handle in the supervisor is polled by libuv, so the
+ * supervisor would accept connections it never serves. Node has no public "bind without
+ * listen", so this uses the private `net._createServerHandle(address, port, addressType, fd)`
+ * (what cluster's SCHED_NONE uses; tested on Node 20.20, 24.22 and 26.12). The socket turns
+ * listening at the first worker's listen({fd}) and stays listening while any process holds it,
+ * so the kernel keeps queueing connections while workers come and go (no refusal during a HUP).
+ */
+import net from "node:net";
+import dns from "node:dns/promises";
+import util from "node:util";
+import { spawn } from "node:child_process";
+import type { BoundListener, ListenTarget, SupervisorMessage, SupervisorRuntime, Signal, WorkerContext, WorkerMessage } from "./runtime.js";
+import { checkInheritedSocket, checkSocketPath, describeTarget, removeStaleSocket, socketFileRemover } from "./bind-checks.js";
+import { workerEnv, onSupervisorSignal } from "./worker-channel.js";
+
+/** What `net._createServerHandle` returns: a libuv TCP or Pipe wrap, or a negative errno. */
+interface ServerHandle {
+  readonly fd: number;
+  getsockname?(out: { address?: string; port?: number; family?: string }): number;
+  close(): void;
+}
+type CreateServerHandle = (address: string | null, port: number | null, addressType: number | null, fd?: number, flags?: number) => ServerHandle | number;
+// Private API, see the file comment. Typed here because @types/node does not declare it.
+const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+
+function errname(errno: number): string {
+  const name = util.getSystemErrorName(errno);
+  const text = util.getSystemErrorMap().get(errno)?.[1];
+  return text ? `${name} (${text})` : name;
+}
+
+/** `http://host:port/` for a bound socket, from getsockname. */
+function tcpUrl(out: { address?: string; port?: number; family?: string | number }): string {
+  const v6 = out.family === "IPv6" || out.family === 6 || (out.address ?? "").includes(":");
+  return `http://${v6 ? `[${out.address}]` : out.address}:${out.port}/`;
+}
+
+async function bindTcp(t: Extract<ListenTarget, { kind: "tcp" }>): Promise<{ handle: ServerHandle; url: string }> {
+  let address = t.host;
+  let family = net.isIP(address);
+  if (family === 0) {
+    try {
+      ({ address, family } = await dns.lookup(t.host));
+    } catch (err) {
+      throw new Error(`pronghorn: cannot listen on ${describeTarget(t)}: cannot resolve "${t.host}" (${(err as NodeJS.ErrnoException).code})`);
+    }
+  }
+  const handle = createServerHandle(address, t.port, family, undefined, 0);
+  if (typeof handle === "number") throw new Error(`pronghorn: cannot listen on ${describeTarget(t)}: ${errname(handle)}`);
+  // libuv defers a bind's EADDRINUSE until listen(); getsockname reports it now. Without this
+  // check the first worker's listen() would auto-bind a random port on the unbound socket.
+  const out: { address?: string; port?: number } = {};
+  const err = handle.getsockname!(out);
+  if (err) {
+    handle.close();
+    throw new Error(`pronghorn: cannot listen on ${describeTarget(t)}: ${errname(err)}`);
+  }
+  return { handle, url: tcpUrl({ ...out, family }) };
+}
+
+interface NodeBound extends BoundListener {
+  readonly fd: number;
+}
+
+async function bindOne(t: ListenTarget): Promise<NodeBound> {
+  let handle: ServerHandle;
+  let url: string;
+  let removeFile = () => {};
+  if (t.kind === "tcp") {
+    ({ handle, url } = await bindTcp(t));
+  } else if (t.kind === "unix") {
+    checkSocketPath(t.path);
+    await removeStaleSocket(t.path);
+    const h = createServerHandle(t.path, -1, -1, undefined, 0);
+    if (typeof h === "number") throw new Error(`pronghorn: cannot listen on unix:${t.path}: ${errname(h)}`);
+    handle = h;
+    url = `unix:${t.path}`;
+    removeFile = socketFileRemover(t.path);
+  } else {
+    checkInheritedSocket(t.fd, describeTarget(t));
+    const h = createServerHandle(null, null, null, t.fd);
+    if (typeof h === "number") throw new Error(`pronghorn: cannot use ${describeTarget(t)}: ${errname(h)}`);
+    handle = h;
+    const out: { address?: string; port?: number; family?: string } = {};
+    if (handle.getsockname && handle.getsockname(out) === 0 && out.port !== undefined) url = tcpUrl(out);
+    else url = t.name.startsWith("/") ? `unix:${t.name}` : `fd:${t.fd}`;
+  }
+  let closed = false;
+  return {
+    target: t,
+    url,
+    inherited: t.kind === "fd",
+    fd: handle.fd,
+    close() {
+      if (closed) return;
+      closed = true;
+      handle.close();
+      removeFile();
+    },
+  };
+}
+
+export const nodeSupervisor: Pick<SupervisorRuntime, "bindListeners" | "spawnWorker" | "onSignal"> = {
+  async bindListeners(targets) {
+    const bound: BoundListener[] = [];
+    try {
+      for (const t of targets) bound.push(await bindOne(t));
+    } catch (err) {
+      for (const b of bound) b.close();
+      throw err;
+    }
+    return bound;
+  },
+
+  spawnWorker(spec, events) {
+    const fds = spec.listeners.map((l) => (l as NodeBound).fd);
+    const ctx: WorkerContext = {
+      id: spec.id,
+      generation: spec.generation,
+      // The listeners land in the child's stdio slots 3, 4, ... (after stdin, stdout, stderr).
+      listeners: spec.listeners.map((l, i) => ({ url: l.url, via: { kind: "fd", fd: 3 + i } })),
+      payload: spec.payload,
+    };
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...process.argv.slice(2)], {
+      stdio: ["ignore", "inherit", "inherit", ...fds, "ipc"],
+      env: workerEnv(ctx),
+    });
+    let exited = false;
+    child.on("message", (m: WorkerMessage) => events.message(m));
+    child.on("exit", (code, signal) => {
+      exited = true;
+      events.exit(code, signal);
+    });
+    child.on("error", (err) => {
+      // spawn(2) itself failed: no exit event follows.
+      if (child.pid === undefined && !exited) {
+        exited = true;
+        process.stderr.write(`pronghorn: cannot start a worker: ${err.message}\n`);
+        events.exit(127, null);
+      }
+    });
+    return {
+      pid: child.pid ?? -1,
+      send(m: SupervisorMessage) {
+        if (child.connected) child.send(m, (err: Error | null) => void err); // a dying worker: ignore
+      },
+      kill(signal: Signal) {
+        if (!exited) child.kill(signal);
+      },
+    };
+  },
+
+  onSignal: onSupervisorSignal,
+};

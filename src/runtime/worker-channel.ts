@@ -1,0 +1,57 @@
+/**
+ * How a worker and its supervisor find each other, through the `process` global that Node, Bun
+ * and Deno share: the WorkerContext travels as JSON in one environment variable of the child
+ * (read once and removed, so processes the app starts are not mistaken for workers), messages
+ * over the IPC channel, and the worker's own signals.
+ */
+import type { Signal, SupervisorMessage, WorkerContext, WorkerMessage } from "./runtime.js";
+
+const WORKER_ENV = "PRONGHORN_WORKER";
+
+/** The child's environment: ours, plus the context, minus systemd's variables, which describe
+ *  the supervisor's fds (sd_listen_fds(3) says to unset them). */
+export function workerEnv(ctx: WorkerContext): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  delete env.LISTEN_FDS;
+  delete env.LISTEN_PID;
+  delete env.LISTEN_FDNAMES;
+  env[WORKER_ENV] = JSON.stringify(ctx);
+  return env;
+}
+
+let context: WorkerContext | undefined | null = null;
+
+/** This process's context; undefined unless it was spawned as a worker with an IPC channel. */
+export function readWorkerContext(): WorkerContext | undefined {
+  if (context === null) {
+    const raw = process.env[WORKER_ENV];
+    delete process.env[WORKER_ENV];
+    context = raw !== undefined && typeof process.send === "function" ? (JSON.parse(raw) as WorkerContext) : undefined;
+  }
+  return context;
+}
+
+/** Listen to the supervisor; `gone` fires when the IPC channel closes (the supervisor died). */
+export function connectSupervisor(events: { message(m: SupervisorMessage): void; gone(): void }): (m: WorkerMessage) => void {
+  process.on("message", (m: SupervisorMessage) => events.message(m));
+  process.on("disconnect", () => events.gone());
+  // A supervisor that died before this listener existed left no event behind: without this
+  // check the worker would go on to listen and serve as an orphan.
+  if (!process.connected) setImmediate(() => events.gone());
+  return (m) => {
+    if (process.connected) process.send!(m);
+  };
+}
+
+/** TERM, INT and QUIT sent to the worker itself; reload and paced stop are the supervisor's, so
+ *  a stray HUP or USR1 must not kill a worker. */
+export function onWorkerSignal(handler: (signal: Signal) => void): void {
+  for (const s of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) process.on(s, () => handler(s));
+  for (const s of ["SIGHUP", "SIGUSR1"] as const) process.on(s, () => {});
+}
+
+/** The supervisor's signals: every one is policy, none keeps its default action. */
+export function onSupervisorSignal(handler: (signal: Signal) => void): void {
+  for (const s of ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1"] as const) process.on(s, () => handler(s));
+}
