@@ -6,6 +6,7 @@
  */
 import { pathToFileURL } from "node:url";
 import type { FetchHandler } from "./http/server.js";
+import { detectRuntime } from "./runtime/select.js";
 
 /** The module could not be used as an app or hook; `message` is one line for the log. */
 export class AppError extends Error {
@@ -17,8 +18,24 @@ export class AppError extends Error {
 }
 
 export async function loadApp(file: string): Promise<FetchHandler> {
+  checkLoadable(file);
   const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   return toFetchHandler(mod.default, file);
+}
+
+/**
+ * Refuse, in one line, a module this process cannot import: a TypeScript app on a Node that
+ * does not strip types (Node 20; Node 22 before 22.18 without --experimental-strip-types).
+ * Bun and Deno run TypeScript as it is; Node reports type stripping in process.features.
+ */
+export function checkLoadable(file: string): void {
+  if (!/\.[mc]?ts$/.test(file)) return;
+  if (detectRuntime() !== "node") return;
+  const features = process.features as { typescript?: string | false };
+  if (features.typescript) return;
+  throw new AppError(
+    `pronghorn: ${file}: Node ${process.versions.node} cannot run TypeScript; use Node 22.18 or later (24, 26), Bun or Deno, or compile the app to JavaScript`,
+  );
 }
 
 /** `{ fetch }` (method kept bound to its object, so a Hono app works) or a bare function. */

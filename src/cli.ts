@@ -9,6 +9,7 @@ import fs from "node:fs";
 import { parseConfig, ConfigError } from "./config.js";
 import { supervise } from "./supervisor.js";
 import { runWorker } from "./worker.js";
+import { checkLoadable } from "./app.js";
 import { selectRuntime } from "./runtime/select.js";
 
 async function main(): Promise<void> {
@@ -40,6 +41,8 @@ async function main(): Promise<void> {
     return;
   }
   try {
+    // Found now, not by every worker failing in turn: a TypeScript app on a Node that cannot run it.
+    if (parsed.config.app !== "") checkLoadable(parsed.config.app);
     await supervise(runtime, parsed.config);
   } catch (err) {
     const message = (err as Error)?.message ?? String(err);
