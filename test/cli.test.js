@@ -10,12 +10,14 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { CLI, ROOT, startServer, tmpdir, rawExchange } from "./harness.js";
+import { ROOT, RUNTIME, RUNTIME_LABEL, runtimeCommand, runtimeEnv, startServer, tmpdir, rawExchange } from "./harness.js";
 
 const HELLO = path.join(ROOT, "test", "fixtures", "ops-hello.mjs");
 
-function run(args, env = {}) {
-  return spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: "utf8", timeout: 10000 });
+/** The CLI on the runtime under test, to completion. */
+function run(args, env = {}, cwd = ROOT) {
+  const [cmd, pre] = runtimeCommand();
+  return spawnSync(cmd, [...pre, ...args], { cwd, env: runtimeEnv(RUNTIME, env), encoding: "utf8", timeout: 15000 });
 }
 
 async function get(server, where) {
@@ -62,7 +64,7 @@ test("an empty SERVER_STARTER_PORT (start_server without --port/--path) is a usa
 });
 
 test("no APP and no ./app.{ts,js,mjs}: exit 2 saying so", () => {
-  const r = spawnSync(process.execPath, [CLI], { cwd: tmpdir(), encoding: "utf8" });
+  const r = run([], {}, tmpdir());
   assert.equal(r.status, 2);
   assert.match(r.stderr, /^pronghorn: no APP given and none of \.\/app\.ts, \.\/app\.js, \.\/app\.mjs exists/);
 });
@@ -82,7 +84,7 @@ test("--version prints the package version", () => {
   const r = run(["--version"]);
   assert.equal(r.status, 0);
   const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
-  assert.match(r.stdout, new RegExp(`^pronghorn ${version.replace(/\./g, "\\.")} \\(node `));
+  assert.match(r.stdout, new RegExp(`^pronghorn ${version.replace(/\./g, "\\.")} \\(${RUNTIME_LABEL}\\)$`, "m"));
 });
 
 test("a port in use is one line and exit 1", async () => {
@@ -107,9 +109,10 @@ test("one startup line per listener (v4, v6, unix), with the real port for port 
   const server = await startServer([...args, HELLO], { listeners: v6 ? 3 : 2 });
   t.after(() => server.stop("SIGKILL"));
   const lines = server.output().split("\n").filter((l) => l.includes("accepting connections"));
-  assert.match(lines[0], /^pronghorn: accepting connections at http:\/\/127\.0\.0\.1:[1-9]\d*\/ \(node, 2 workers\)$/);
-  assert.equal(lines[1], `pronghorn: accepting connections at unix:${sock} (node, 2 workers)`);
-  if (v6) assert.match(lines[2], /^pronghorn: accepting connections at http:\/\/\[::1\]:[1-9]\d*\/ \(node, 2 workers\)$/);
+  const tail = `\\(${RUNTIME_LABEL}, 2 workers\\)$`;
+  assert.match(lines[0], new RegExp(`^pronghorn: accepting connections at http://127\\.0\\.0\\.1:[1-9]\\d*/ ${tail}`));
+  assert.match(lines[1], new RegExp(`^pronghorn: accepting connections at unix:${sock.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} ${tail}`));
+  if (v6) assert.match(lines[2], new RegExp(`^pronghorn: accepting connections at http://\\[::1\\]:[1-9]\\d*/ ${tail}`));
   else t.diagnostic("no ::1 on this machine: the IPv6 listener is not tested");
   for (const url of server.urls) {
     const where = url.startsWith("unix:") ? { socketPath: url.slice(5) } : { socketPath: undefined, host: new URL(url).hostname.replace(/^\[|\]$/g, ""), port: Number(new URL(url).port) };

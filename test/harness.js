@@ -1,7 +1,7 @@
 // Black-box test harness: start pronghorn exactly as a user would (the CLI, on a chosen runtime),
 // learn its address from the startup line, talk to it over raw sockets, stop it by pid.
 // Shared by every suite; keep it small and free of test policy.
-import { spawn, execFileSync } from "node:child_process";
+import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { once } from "node:events";
 import net from "node:net";
 import fs from "node:fs";
@@ -13,14 +13,88 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const CLI = path.join(ROOT, "dist", "cli.js");
 const BIN = path.join(ROOT, "node_modules", ".bin");
 
-/** The command line that runs `script` (default dist/cli.js) on each runtime, as the README tells users. */
-export function runtimeCommand(runtime, script = CLI) {
+/** The runtimes a server can be started on. */
+export const RUNTIMES = ["node", "bun", "deno"];
+
+/**
+ * The runtime the black-box suites start every server on: PRONGHORN_TEST_RUNTIME (node, bun or
+ * deno; default node). "node" is the node binary running the tests (process.execPath), so the
+ * Node line under test is chosen by which node runs `node --test` (scripts/test.mjs does that).
+ */
+export const RUNTIME = (() => {
+  const name = process.env.PRONGHORN_TEST_RUNTIME || "node";
+  if (!RUNTIMES.includes(name)) throw new Error(`PRONGHORN_TEST_RUNTIME=${name}: expected one of ${RUNTIMES.join(", ")}`);
+  return name;
+})();
+
+/** How the startup line and --version name the runtime under test: `node`, or with its version (`node 26.12.1`), as a RegExp source. */
+export const RUNTIME_LABEL = `${RUNTIME}(?: v?\\d[^,)]*)?`;
+
+/** The binary of each runtime. */
+export function runtimeBinary(runtime = RUNTIME) {
   switch (runtime) {
-    case "node": return [process.execPath, [script]];
-    case "bun": return [path.join(BIN, "bun"), [script]];
-    case "deno": return [path.join(BIN, "deno"), ["run", "-A", script]];
+    case "node": return process.execPath;
+    case "bun": return path.join(BIN, "bun");
+    case "deno": return path.join(BIN, "deno");
     default: throw new Error(`unknown runtime ${runtime}`);
   }
+}
+
+/** The command line that runs `script` (default dist/cli.js) on a runtime, as the README tells users. */
+export function runtimeCommand(runtime = RUNTIME, script = CLI) {
+  const bin = runtimeBinary(runtime);
+  return [bin, runtime === "deno" ? ["run", "-A", script] : [script]];
+}
+
+/**
+ * The environment a server process gets: ours, plus what keeps a runtime from adding lines of its
+ * own to the output the tests read (Deno's "a new release is available" notice), plus `env`.
+ */
+export function runtimeEnv(runtime = RUNTIME, env = {}) {
+  const quiet = runtime === "deno" ? { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } : {};
+  return { ...process.env, ...quiet, ...env };
+}
+
+/**
+ * Run `args` through the CLI (or `script`) on the runtime under test to completion, for commands
+ * that must end by themselves (usage errors, --help). Resolves { code, signal, stdout, stderr,
+ * out (both, as they came) }; a process still running after timeoutMs is killed.
+ */
+export async function runCli(args, { runtime = RUNTIME, env = {}, cwd = ROOT, timeoutMs = 15000, script = CLI } = {}) {
+  const [cmd, pre] = runtimeCommand(runtime, script);
+  const proc = spawn(cmd, [...pre, ...args], { cwd, env: runtimeEnv(runtime, env), stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  let out = "";
+  proc.stdout.setEncoding("utf8").on("data", (c) => { stdout += c; out += c; });
+  proc.stderr.setEncoding("utf8").on("data", (c) => { stderr += c; out += c; });
+  const closed = once(proc, "close");
+  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+  const [code, signal] = await once(proc, "exit");
+  clearTimeout(timer);
+  // The last output may still be in the pipes; a worker that outlived the process must not hang us.
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+  return { code, signal, stdout, stderr, out };
+}
+
+/**
+ * Evaluate an ES module `source` on the runtime under test and return what it printed to stdout
+ * (for facts that differ between runtimes and Node lines, e.g. what their URL parser accepts).
+ */
+export function runtimeEval(source, runtime = RUNTIME) {
+  const file = path.join(tmpdir("pronghorn-eval-"), "eval.mjs");
+  fs.writeFileSync(file, source);
+  const [cmd, pre] = runtimeCommand(runtime, file);
+  const r = spawnSync(cmd, pre, { env: runtimeEnv(runtime), encoding: "utf8", timeout: 60000 });
+  if (r.status !== 0) throw new Error(`${runtime} could not evaluate ${JSON.stringify(source)}: ${r.error ?? r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** Whether the runtime under test can import an app written in TypeScript (Node strips types from 22.18 and 23.6 on). */
+export function runtimeRunsTypeScript(runtime = RUNTIME) {
+  if (runtime !== "node") return true;
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  return major >= 24 || (major === 23 && minor >= 6) || (major === 22 && minor >= 18);
 }
 
 /** A fresh temporary directory, removed by the caller (or left in /tmp). */
@@ -41,16 +115,22 @@ export function writeApp(source, name = "app.mjs") {
  * { proc, pid, urls, port, host, socketPath, output(), stop(signal), exited }.
  * `listeners` is how many startup lines to wait for (default 1).
  */
-export async function startServer(args, { runtime = "node", env = {}, listeners = 1, timeoutMs = 20000, cwd = ROOT, fds = [], wrap = null, script = CLI } = {}) {
+export async function startServer(args, { runtime = RUNTIME, env = {}, listeners = 1, timeoutMs = 20000, cwd = ROOT, fds = [], wrap = null, script = CLI } = {}) {
   // `fds`: extra fds the server inherits as 3, 4, ... (Server::Starter, systemd). `wrap(cmd, args)`
   // returns another [cmd, args] to start it through (e.g. a shell that sets LISTEN_PID).
   // `script`: a user's own entry script (the programmatic serve()) instead of the CLI.
   const [cmd, pre] = runtimeCommand(runtime, script);
   const [file, argv] = wrap ? wrap(cmd, [...pre, ...args]) : [cmd, [...pre, ...args]];
-  const proc = spawn(file, argv, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe", ...fds] });
+  const proc = spawn(file, argv, { cwd, env: runtimeEnv(runtime, env), stdio: ["ignore", "pipe", "pipe", ...fds] });
   let out = "";
   const urls = [];
-  const exited = new Promise((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise((resolve) => proc.once("exit", (code, signal) => {
+    // A worker that outlives its supervisor (a bug the ops tests look for) still holds these
+    // pipes: it must not keep the test file from ending.
+    proc.stdout.unref?.();
+    proc.stderr.unref?.();
+    resolve({ code, signal });
+  }));
   const ready = new Promise((resolve, reject) => {
     const onText = (chunk) => {
       out += chunk;

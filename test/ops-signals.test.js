@@ -1,7 +1,7 @@
 // Stopping (DESIGN.md "Processes and signals"): TERM/INT/QUIT finish in-flight requests, close
 // idle keep-alive connections and exit 0; a second signal or --graceful-timeout ends stragglers;
 // USR1 stops one worker per --spawn-interval; a worker that dies is replaced without disturbing
-// the others. Every server here is a real `node dist/cli.js` process.
+// the others. Every server here is a real `dist/cli.js` process on the runtime under test.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";

@@ -4,8 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { spawnSync } from "node:child_process";
-import { ROOT, startServer, writeApp, baseUrl } from "./harness.js";
+import { ROOT, RUNTIME_LABEL, startServer, writeApp, baseUrl, runCli } from "./harness.js";
 
 const INDEX = JSON.stringify(path.join(ROOT, "dist", "index.js"));
 
@@ -16,7 +15,7 @@ await serve({ port: 0, host: "127.0.0.1", workers: 2, env: "production",
 `, "server.mjs");
   const server = await startServer([], { script });
   t.after(() => server.stop("SIGKILL"));
-  assert.match(server.output(), /\(node, 2 workers\)/);
+  assert.match(server.output(), new RegExp(`\\(${RUNTIME_LABEL}, 2 workers\\)`));
   const pids = new Set();
   for (let i = 0; i < 20; i++) {
     const res = await fetch(`${baseUrl(server)}/hi`, { headers: { connection: "close" } });
@@ -28,12 +27,12 @@ await serve({ port: 0, host: "127.0.0.1", workers: 2, env: "production",
   assert.deepEqual(await server.stop("SIGTERM"), { code: 0, signal: null });
 });
 
-test("serve() rejects a bad option with a ConfigError naming it", () => {
+test("serve() rejects a bad option with a ConfigError naming it", async () => {
   const script = writeApp(`import { serve } from ${INDEX};
 try { await serve({ fetch: () => new Response(""), workers: "four" }); }
 catch (err) { console.log(err.code + " " + err.message); process.exit(3); }
 `, "bad.mjs");
-  const r = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 10000 });
-  assert.equal(r.status, 3, r.stderr);
+  const r = await runCli([], { script });
+  assert.equal(r.code, 3, r.out);
   assert.match(r.stdout, /^PRONGHORN_BAD_OPTION pronghorn: --workers: expected a whole number >= 1, got "four"/);
 });
