@@ -1,8 +1,8 @@
 /**
  * The option table, its defaults and its validation: argv (and the environment) in, a `Config`
  * out, or one `ConfigError` line naming the bad option (the CLI exits 2 on it). Nothing here
- * starts anything. DESIGN.md "The CLI contract" is the source of every name and default; the
- * one addition is --graceful-timeout (the deadline DESIGN.md "Processes and signals" asks for).
+ * starts anything. Names and defaults follow Gazelle and plackup (the README's option
+ * table); --graceful-timeout is the stop deadline Gazelle lacks.
  * Inherited listeners come from SERVER_STARTER_PORT (every entry, unlike Gazelle, which takes
  * one at random) or systemd's LISTEN_FDS (only when LISTEN_PID is ours), and win over --listen.
  */
@@ -310,7 +310,7 @@ export function parseListen(option: string, v: string, cwd: string): ListenTarge
   return { kind: "tcp", host, port: Number(port) };
 }
 
-/** Server::Starter's `name=fd;name=fd` (REFERENCE.md part 1 §4.2): every entry, in order. */
+/** Server::Starter's `name=fd;name=fd` (Server::Starter's start_server, "ENVIRONMENT"): every entry, in order. */
 export function parseServerStarterPort(value: string): ListenTarget[] {
   if (value.trim() === "") {
     throw new ConfigError(`SERVER_STARTER_PORT is empty: run start_server with --port or --path`);

@@ -2,7 +2,7 @@
  * The prefork supervisor: pure policy over the SupervisorRuntime (spawn, reap, signals, timers).
  * It holds the listening sockets without polling them, never serves a request, and keeps
  * `workers` workers of the current generation alive. Parallel::Prefork semantics with Gazelle's
- * bugs fixed (REFERENCE.md part 1 §1.6, §3): HUP starts a fresh generation and retires an old
+ * bugs fixed (Parallel::Prefork 0.18, Gazelle 0.49): HUP starts a fresh generation and retires an old
  * worker only once a new one is ready; --spawn-interval paces spawns (HUP and USR1 included,
  * for real, unlike Gazelle's one-second cut-off); a retiring worker's replacement starts as it
  * stops accepting; a crash loop backs off; stopping has a deadline. No I/O here but the runtime's.

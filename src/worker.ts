@@ -4,7 +4,7 @@
  * death): stop accepting, tell the supervisor "retiring" so the replacement starts at once,
  * finish in-flight and keep-alive requests (HttpServer.drain), run the --child-exit hook, exit 0.
  * Ready is reported only once the app loaded and every listener listens. Unlike Gazelle, the
- * child-exit hook also runs on a quota exit (REFERENCE.md part 1 §1.2 `child_exit`).
+ * child-exit hook also runs on a quota exit (Gazelle runs `child_exit` only from its signal path).
  */
 import type { Config } from "./config.js";
 import type { Listener, Signal, WorkerContext, WorkerRuntime } from "./runtime/runtime.js";

@@ -1,7 +1,7 @@
 /**
  * A request body as the app sees it: bytes the connection pushes in (copies it owns), handed out
  * either as a `ReadableStream` (request.body) or collected whole (text(), json(), arrayBuffer(),
- * without a web stream; the @hono/node-server fast path, REFERENCE.md part 3 §2.3). Backpressure:
+ * without a web stream; the fast path of @hono/node-server's src/request.ts). Backpressure:
  * past HIGH_WATER_BYTES queued and unread, the owner is asked to stop reading the socket, and
  * asked to resume once a reader takes bytes. The owner also learns when the body is first
  * wanted, which is when a deferred `100 Continue` is sent.

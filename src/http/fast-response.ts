@@ -1,6 +1,6 @@
 /**
  * A lightweight `Response` installed as globalThis.Response in the worker (the @hono/node-server
- * technique, REFERENCE.md part 3 §2.3): the constructor only stores body and init, status and
+ * technique, its src/response.ts): the constructor only stores body and init, status and
  * headers are served from them, and the platform's Response is built only when the app touches
  * something else (body, text(), clone() ...). Measured on Node 20.20 (undici 6.24):
  * `new Response("hello")` 7.6 µs, `Response.json({a: 1})` 13.7 µs, most of it creating a web

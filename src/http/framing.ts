@@ -1,5 +1,5 @@
 /**
- * What picohttpparser leaves to the server about a request head (REFERENCE.md part 2), read from
+ * What picohttpparser leaves to the server about a request head (RFC 9112 §3-§7), read from
  * the last successful parse: version, target form, Host rules, body framing (Content-Length and
  * Transfer-Encoding, RFC 9112 §6), Expect and Connection. Strict on purpose: anything ambiguous
  * is an error status, and every error closes the connection. Values arrive latin1-decoded with

@@ -3,7 +3,7 @@
  * the Connection as their SocketEvents), owns the read buffer the runtime reads into (a view into
  * wasm memory, so heads are parsed where they land), one sweeper timer for every connection's
  * timeouts, and graceful drain. The app contract (FetchHandler, ServeInfo) is defined here;
- * see DESIGN.md "The app contract". Knows nothing of processes: the worker wires hooks and logs.
+ * see the README, "The app". Knows nothing of processes: the worker wires hooks and logs.
  */
 import type { Clock, Listener, RemoteAddr, Socket, SocketEvents, Timer } from "../runtime/runtime.js";
 import { Connection, DRAIN_IDLE_MS } from "./connection.js";
