@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { ROOT, startServer, rawExchange, splitResponses, load, tmpdir, waitForOutput } from "./harness.js";
+import { ROOT, RUNTIME, startServer, rawExchange, splitResponses, load, tmpdir, waitForOutput } from "./harness.js";
 import { requestLimit } from "../dist/worker.js";
 
 const SLOW = path.join(ROOT, "test", "fixtures", "ops-slow.mjs");
@@ -32,7 +32,10 @@ test("--max-reqs-per-child recycles workers under load and no request fails", as
   assert.equal(stats.failed, 0, stats.errors.join("; "));
   assert.ok(perPid.size >= 4, `only ${perPid.size} workers served ${stats.requests} requests`);
   // The quota, plus at most one last (Connection: close) response per keep-alive connection.
-  for (const [pid, n] of perPid) assert.ok(n <= 400 + 6, `worker ${pid} served ${n}`);
+  // Deno accepts from the kernel ahead of JS (into its own queue), so a client that reconnects
+  // while the retiring worker's close() takes effect can land there once more, and is served.
+  const slack = RUNTIME === "deno" ? 2 * 6 : 6;
+  for (const [pid, n] of perPid) assert.ok(n <= 400 + slack, `worker ${pid} served ${n}`);
   assert.deepEqual(await server.stop(), { code: 0, signal: null });
 });
 

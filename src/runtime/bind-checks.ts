@@ -77,6 +77,9 @@ export function checkInheritedSocket(fd: number, describe: string): void {
       st = fs.statSync(`/proc/self/fd/${fd}`);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
+      // Deno without -A may not look into /proc (NotCapable, no code): adopting the fd is the
+      // check then (Deno refuses to adopt what is not a socket).
+      if (code === undefined) return;
       throw new Error(`pronghorn: cannot use ${describe}: ${code === "ENOENT" || code === "EBADF" ? "the fd is not open" : code}`);
     }
   }

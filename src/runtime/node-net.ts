@@ -3,18 +3,53 @@
  * straight in the caller's buffer (a view into wasm memory) through `net.Socket`'s `onread`
  * option, which Node offers only to sockets it constructs itself; accepted sockets get it by
  * replacing the private `server._handle.onconnection` (tested on Node 20.20, 24.22 and 26.12).
- * `zeroCopyReads: false` (PRONGHORN_NO_ONREAD=1), or a Node without that private hook, selects
+ * `zeroCopyReads: false` (PRONGHORN_NO_ONREAD=1), or a runtime without that private hook, selects
  * the plain path ('data' events with a fresh Buffer per read). TCP_NODELAY is set on every
  * accepted TCP socket that writes more than once (see #noDelay).
+ *
+ * Deno's node:net shares all of this (deno.ts): its hook is called without a client handle
+ * (the shim accepts), so the hook accepts one itself; see zeroCopyClient().
  */
 import net from "node:net";
 import type { HandedListener, Listener, ListenOptions, RemoteAddr, Socket, SocketEvents } from "./runtime.js";
 
 type Accept = (socket: Socket, listener: Listener) => SocketEvents;
 
-/** The private server-handle hook used by Hack A (lib/net.js `onconnection(err, clientHandle)`). */
+/** The private server-handle hook used by Hack A (lib/net.js `onconnection(err, clientHandle)`),
+ *  and what Deno's shim adds: `accept(client)` into a handle made with `new constructor(0)`. */
 interface ServerHandle {
-  onconnection?: (err: number, clientHandle: unknown) => void;
+  onconnection?: (err: number, clientHandle?: unknown) => void;
+  accept?: (client: unknown) => number;
+  constructor: new (type: number) => unknown;
+}
+
+/** A handle net.Socket can read into a user buffer: a libuv stream wrap (Node) or Deno's shim
+ *  of one. Bun hands the hook a plain object, which is not. */
+function isStreamHandle(h: unknown): boolean {
+  const s = h as { readStart?: unknown; useUserBuffer?: unknown } | null | undefined;
+  return typeof s?.readStart === "function" && typeof s.useUserBuffer === "function";
+}
+
+/**
+ * For the replaced hook: the client handle to wrap with `onread`, or undefined when this runtime
+ * gave none we can use, in which case `fallback` ran (the original hook: a plain net.Socket and
+ * the server's 'connection' event). Node passes the accepted handle; Deno's shim passes none
+ * and leaves the accept(2) to the hook, so it is done here into a new handle of the server's
+ * own class (type 0 = a stream socket, TCP or pipe).
+ */
+export function zeroCopyClient(handle: ServerHandle, clientHandle: unknown, fallback: (client: unknown) => void): unknown {
+  let client = clientHandle;
+  if (client === undefined && typeof handle.accept === "function") {
+    client = new handle.constructor(0);
+    if (handle.accept(client) !== 0) return undefined; // EAGAIN (another worker won) or an error
+    if (isStreamHandle(client)) return client;
+    // Accepted but not wrappable with onread: a plain socket still serves it.
+    fallback(new net.Socket({ handle: client, readable: true, writable: true, allowHalfOpen: true } as net.SocketConstructorOpts));
+    return undefined;
+  }
+  if (isStreamHandle(client)) return client;
+  fallback(client);
+  return undefined;
 }
 
 // Errors (ECONNRESET, EPIPE) are always followed by 'close', which is what http/ acts on.
@@ -127,27 +162,64 @@ function listenArgs(handed: HandedListener, backlog: number): net.ListenOptions 
 }
 
 /** Accept on `handed`, calling `accept` for each connection. */
-export async function nodeListen(handed: HandedListener, options: ListenOptions, accept: Accept): Promise<Listener> {
+export function nodeListen(handed: HandedListener, options: ListenOptions, accept: Accept): Promise<Listener> {
+  return listenOn(listenArgs(handed, options.backlog), handed, options, accept);
+}
+
+/** Accept on `where` (listen options with an fd, or a server handle received over IPC),
+ *  calling `accept` for each connection. */
+export async function listenOn(where: net.ListenOptions | { handle: object }, handed: HandedListener, options: ListenOptions, accept: Accept): Promise<Listener> {
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(listenArgs(handed, options.backlog), () => {
+    const listening = () => {
       server.off("error", reject);
       resolve();
-    });
+    };
+    // A handle goes first with the backlog apart: Deno ignores `{ handle, backlog }`'s backlog.
+    if ("handle" in where && where.handle) server.listen(where.handle as net.ListenOptions, options.backlog, listening);
+    else server.listen(where as net.ListenOptions, listening);
   });
   server.on("error", () => {}); // accept(2) errors (EMFILE) must not kill the worker
+  // `_handle` is private: see the file comment for why, and the fallback when it is absent.
+  const handle = (server as unknown as { _handle?: ServerHandle })._handle;
   const listener: Listener = {
     url: handed.url,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => {
+      drainAccepted();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
   const unix = handed.url.startsWith("unix:");
   const readBuffer = options.readBuffer;
-  // `_handle` is private: see the file comment for why, and the fallback when it is absent.
-  const handle = (server as unknown as { _handle?: ServerHandle })._handle;
-  if (readBuffer !== undefined && options.zeroCopyReads && handle && typeof handle.onconnection === "function") {
-    handle.onconnection = (err: number, clientHandle: unknown): void => {
+  const plain = (sock: net.Socket) => wire(new NodeSocket(sock, unix), sock, listener, accept, false);
+  server.on("connection", plain);
+  let zeroCopy: ((client: unknown) => void) | undefined;
+  // Deno's listener accepts ahead of JS, into a queue that `handle.accept()` takes from; closing
+  // it drops what is still queued (the clients see a close, not a response). So a listener that
+  // stops accepting first takes and serves every connection already accepted. (Node and Bun
+  // have no such queue and no `accept` method.)
+  const drainAccepted = (): void => {
+    if (typeof handle?.accept !== "function") return;
+    for (;;) {
+      const client = new handle.constructor(0);
+      if (handle.accept(client) !== 0) return;
+      if (zeroCopy && isStreamHandle(client)) zeroCopy(client);
+      else plain(new net.Socket({ handle: client, readable: true, writable: true, allowHalfOpen: true } as net.SocketConstructorOpts));
+    }
+  };
+  const original = handle?.onconnection;
+  if (readBuffer !== undefined && options.zeroCopyReads && handle && typeof original === "function") {
+    const fallback = (client: unknown): void => {
+      if (client instanceof net.Socket) plain(client);
+      else original.call(handle, 0, client);
+    };
+    handle.onconnection = (err: number, clientHandle?: unknown): void => {
       if (err !== 0 && err !== undefined) return;
+      const client = zeroCopyClient(handle, clientHandle, fallback);
+      if (client !== undefined) zeroCopy!(client);
+    };
+    zeroCopy = (client: unknown): void => {
       const wrapped = new NodeSocket(null, unix);
       const onread = {
         buffer: readBuffer,
@@ -156,13 +228,11 @@ export async function nodeListen(handed: HandedListener, options: ListenOptions,
       // net.Socket's constructor accepts `handle` and `onread` together; it then calls
       // useUserBuffer() on the handle, so libuv reads into readBuffer (lib/net.js initSocketHandle).
       const sock = new net.Socket({
-        handle: clientHandle, readable: true, writable: true, allowHalfOpen: true, onread,
+        handle: client, readable: true, writable: true, allowHalfOpen: true, onread,
       } as net.SocketConstructorOpts);
       wrapped.attach(sock);
       wire(wrapped, sock, listener, accept, true);
     };
-  } else {
-    server.on("connection", (sock: net.Socket) => wire(new NodeSocket(sock, unix), sock, listener, accept, false));
   }
   return listener;
 }

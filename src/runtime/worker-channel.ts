@@ -32,9 +32,48 @@ export function readWorkerContext(): WorkerContext | undefined {
   return context;
 }
 
+/** The runtime's own message, supervisor -> worker, for runtimes that hand listeners over "ipc":
+ *  listener `index`, with its server handle attached. */
+export const LISTENER_MESSAGE = "pronghorn:listener";
+export interface ListenerMessage {
+  type: typeof LISTENER_MESSAGE;
+  index: number;
+}
+
+const handles = new Map<number, object | null>();
+const waiting = new Map<number, (handle: object | null) => void>();
+let collecting = false;
+
+/** Keep the listener handles the supervisor sends right after the spawn. Call it before anything
+ *  else listens for messages: the channel delivers what it holds to the first listener. */
+export function collectListeners(): void {
+  if (collecting) return;
+  collecting = true;
+  process.on("message", (m: ListenerMessage, handle: unknown) => {
+    if (m?.type !== LISTENER_MESSAGE) return;
+    const h = handle && typeof handle === "object" ? handle : null;
+    const resolve = waiting.get(m.index);
+    if (resolve) {
+      waiting.delete(m.index);
+      resolve(h);
+    } else handles.set(m.index, h);
+  });
+}
+
+/** The server handle of listener `index`, once it arrived. */
+export async function handedListener(index: number): Promise<object> {
+  collectListeners();
+  const h = handles.has(index) ? handles.get(index)! : await new Promise<object | null>((resolve) => waiting.set(index, resolve));
+  handles.delete(index);
+  if (h === null) throw new Error(`pronghorn: the supervisor did not hand over listener ${index}`);
+  return h;
+}
+
 /** Listen to the supervisor; `gone` fires when the IPC channel closes (the supervisor died). */
 export function connectSupervisor(events: { message(m: SupervisorMessage): void; gone(): void }): (m: WorkerMessage) => void {
-  process.on("message", (m: SupervisorMessage) => events.message(m));
+  process.on("message", (m: SupervisorMessage | ListenerMessage) => {
+    if (m?.type === "stop" || m?.type === "stop-now") events.message(m);
+  });
   process.on("disconnect", () => events.gone());
   // A supervisor that died before this listener existed left no event behind: without this
   // check the worker would go on to listen and serve as an orphan.
