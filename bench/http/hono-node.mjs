@@ -2,5 +2,4 @@
 import { serve } from "@hono/node-server";
 import app from "./app.mjs";
 
-const port = Number(process.argv[2]);
-serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, () => console.log("ready"));
+serve({ fetch: app.fetch, port: Number(process.argv[2] ?? 0), hostname: "127.0.0.1" }, (info) => console.log(`ready ${info.port}`));

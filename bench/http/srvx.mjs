@@ -2,7 +2,6 @@
 import { serve } from "srvx/node";
 import app from "./app.mjs";
 
-const port = Number(process.argv[2]);
-const server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1", silent: true });
+const server = serve({ fetch: app.fetch, port: Number(process.argv[2] ?? 0), hostname: "127.0.0.1", silent: true });
 await server.ready();
-console.log("ready");
+console.log(`ready ${new URL(server.url).port}`);
