@@ -19,8 +19,23 @@ export class AppError extends Error {
 
 export async function loadApp(file: string): Promise<FetchHandler> {
   checkLoadable(file);
-  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  const mod = await importModule(file);
   return toFetchHandler(mod.default, file);
+}
+
+/** import() a user module. Bun reports a syntax error as a "BuildMessage" with no stack and the
+ *  place in `.position`; it is rethrown as the SyntaxError Node and Deno throw, with the place. */
+async function importModule(file: string): Promise<{ default?: unknown }> {
+  try {
+    return (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (err) {
+    const e = err as { name?: unknown; message?: string; position?: { file?: string; line?: number; column?: number } | null };
+    if (e?.name !== "BuildMessage" || !e.position) throw err;
+    const where = `${e.position.file ?? file}:${e.position.line}:${e.position.column}`;
+    const syntax = new SyntaxError(e.message);
+    syntax.stack = `SyntaxError: ${e.message}\n    at ${where}`;
+    throw syntax;
+  }
 }
 
 /**
@@ -54,7 +69,7 @@ export type ChildExitHook = (info: { worker: { id: number; pid: number; generati
 
 /** The --child-exit module: its default export must be a function. */
 export async function loadChildExit(file: string): Promise<ChildExitHook> {
-  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  const mod = await importModule(file);
   if (typeof mod.default !== "function") {
     throw new AppError(`pronghorn: --child-exit ${file}: the default export must be a function, got ${describe(mod.default)}`);
   }
