@@ -77,7 +77,15 @@ test("behind nginx over a unix socket: requests succeed, and a HUP reload under 
   assert.equal(steady.failed, 0, steady.errors.join("; ") + fs.readFileSync(path.join(dir, "error.log"), "utf8"));
 
   const pids = new Set();
-  const loading = load(viaNginx, { clients: 6, durationMs: 3000, onBody: (b) => pids.add(/pid (\d+)/.exec(b)[1]) });
+  const generations = new Set();
+  const loading = load(viaNginx, {
+    clients: 6,
+    durationMs: 3000,
+    onBody: (b) => {
+      pids.add(/pid (\d+)/.exec(b)[1]);
+      generations.add(Number(/gen (\d+)/.exec(b)[1]));
+    },
+  });
   await new Promise((resolve) => setTimeout(resolve, 500)); // load against generation 1 first
   server.proc.kill("SIGHUP");
   await waitForOutput(server, /reloaded: generation 2 is serving/);
@@ -89,7 +97,9 @@ test("behind nginx over a unix socket: requests succeed, and a HUP reload under 
   const other = errors.split("\n").filter((l) => /\[(error|crit|alert|emerg)\]/.test(l) && !/upstream prematurely closed/.test(l));
   console.log(`nginx -> unix socket: steady ${steady.requests} requests, ${steady.failed} failed; HUP under load ${stats.requests} requests, ${stats.failed} failed, ${retried} retried by nginx on closed keep-alive connections, ${pids.size} worker pids`);
   assert.equal(stats.failed, 0, stats.errors.join("; ") + "\n" + errors);
-  assert.equal(pids.size, 4, "both generations served through nginx");
+  // Which workers of a generation nginx's few upstream connections land on is the kernel's
+  // choice (one shared accept queue), so the guarantee is per generation, not per worker.
+  assert.deepEqual([...generations].sort(), [1, 2], "both generations served through nginx");
   assert.deepEqual(other, []);
 
   nginx.kill("SIGQUIT");
