@@ -6,7 +6,7 @@
 import net from "node:net";
 import fs from "node:fs";
 import path from "node:path";
-import type { ListenTarget } from "./runtime.js";
+import type { BoundListener, ListenTarget } from "./runtime.js";
 
 /** sockaddr_un's sun_path is 108 bytes on Linux, NUL included. */
 export const SUN_PATH_MAX = 107;
@@ -91,4 +91,16 @@ export function describeTarget(t: ListenTarget): string {
   if (t.kind === "tcp") return t.host.includes(":") ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
   if (t.kind === "unix") return `unix:${t.path}`;
   return `inherited fd ${t.fd} (${t.name})`;
+}
+
+/** Bind every target in order; if one fails, close the ones already bound and rethrow. */
+export async function bindAll(targets: readonly ListenTarget[], bindOne: (t: ListenTarget) => Promise<BoundListener>): Promise<BoundListener[]> {
+  const bound: BoundListener[] = [];
+  try {
+    for (const t of targets) bound.push(await bindOne(t));
+  } catch (err) {
+    for (const b of bound) b.close();
+    throw err;
+  }
+  return bound;
 }

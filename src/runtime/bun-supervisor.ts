@@ -14,7 +14,7 @@ import dns from "node:dns/promises";
 import net from "node:net";
 import type { BunApi, BunSubprocess } from "./bun-api.js";
 import type { BoundListener, ListenTarget, Signal, SupervisorMessage, SupervisorRuntime, WorkerContext, WorkerMessage } from "./runtime.js";
-import { checkInheritedSocket, checkSocketPath, describeTarget, removeStaleSocket, socketFileRemover } from "./bind-checks.js";
+import { bindAll, checkInheritedSocket, checkSocketPath, describeTarget, removeStaleSocket, socketFileRemover } from "./bind-checks.js";
 import { onSupervisorSignal, workerEnv } from "./worker-channel.js";
 import { closeFd, listeningSocket, sockName, type SockName } from "./bun-libc.js";
 
@@ -134,16 +134,7 @@ function spawnWorker(spec: Parameters<SupervisorRuntime["spawnWorker"]>[0], even
 const INITIAL_BACKLOG = 511;
 
 export const bunSupervisor: Pick<SupervisorRuntime, "bindListeners" | "spawnWorker" | "onSignal"> = {
-  async bindListeners(targets) {
-    const bound: BoundListener[] = [];
-    try {
-      for (const t of targets) bound.push(await bindOne(t, INITIAL_BACKLOG));
-    } catch (err) {
-      for (const b of bound) b.close();
-      throw err;
-    }
-    return bound;
-  },
+  bindListeners: (targets) => bindAll(targets, (t) => bindOne(t, INITIAL_BACKLOG)),
   spawnWorker,
   onSignal: onSupervisorSignal,
 };

@@ -20,7 +20,7 @@ import dns from "node:dns/promises";
 import util from "node:util";
 import { spawn } from "node:child_process";
 import type { BoundListener, ListenTarget, SupervisorMessage, SupervisorRuntime, Signal, WorkerContext, WorkerMessage } from "./runtime.js";
-import { checkInheritedSocket, checkSocketPath, describeTarget, removeStaleSocket, socketFileRemover } from "./bind-checks.js";
+import { bindAll, checkInheritedSocket, checkSocketPath, describeTarget, removeStaleSocket, socketFileRemover } from "./bind-checks.js";
 import { workerEnv, onSupervisorSignal, LISTENER_MESSAGE, type ListenerMessage } from "./worker-channel.js";
 
 /** What `net._createServerHandle` returns: a libuv TCP or Pipe wrap, or a negative errno. */
@@ -141,16 +141,7 @@ export const nodeSupervisor = handleSupervisor(nodePlan);
 /** The supervisor half over `net._createServerHandle` and `child_process.spawn`. */
 export function handleSupervisor(plan: SpawnPlan): Pick<SupervisorRuntime, "bindListeners" | "spawnWorker" | "onSignal"> {
   return {
-    async bindListeners(targets) {
-      const bound: BoundListener[] = [];
-      try {
-        for (const t of targets) bound.push(await bindOne(t, plan));
-      } catch (err) {
-        for (const b of bound) b.close();
-        throw err;
-      }
-      return bound;
-    },
+    bindListeners: (targets) => bindAll(targets, (t) => bindOne(t, plan)),
 
     spawnWorker(spec, events) {
       const bound = spec.listeners as readonly NodeBound[];
