@@ -60,10 +60,22 @@ export function collectListeners(): void {
   });
 }
 
-/** The server handle of listener `index`, once it arrived. */
+/** The server handle of listener `index`, once it arrived; null (an error) if the channel closed
+ *  first: a supervisor that died between the spawn and the handle must not leave the worker
+ *  waiting for ever (a stop waits for the listeners before it exits). */
 export async function handedListener(index: number): Promise<object> {
   collectListeners();
-  const h = handles.has(index) ? handles.get(index)! : await new Promise<object | null>((resolve) => waiting.set(index, resolve));
+  const h = handles.has(index)
+    ? handles.get(index)!
+    : await new Promise<object | null>((resolve) => {
+      const gone = () => resolve(null);
+      if (!process.connected) return gone();
+      process.once("disconnect", gone);
+      waiting.set(index, (handle) => {
+        process.off("disconnect", gone);
+        resolve(handle);
+      });
+    });
   handles.delete(index);
   if (h === null) throw new Error(`pronghorn: the supervisor did not hand over listener ${index}`);
   return h;
