@@ -4,6 +4,7 @@
  * file on exit only if it is still ours.
  */
 import net from "node:net";
+import dns from "node:dns/promises";
 import fs from "node:fs";
 import path from "node:path";
 import type { BoundListener, ListenTarget } from "./runtime.js";
@@ -103,4 +104,16 @@ export async function bindAll(targets: readonly ListenTarget[], bindOne: (t: Lis
     throw err;
   }
   return bound;
+}
+
+/** The address and family to bind for a tcp target: an IP as it is, a host name looked up. */
+export async function resolveHost(t: Extract<ListenTarget, { kind: "tcp" }>): Promise<{ address: string; family: 4 | 6 }> {
+  const family = net.isIP(t.host);
+  if (family !== 0) return { address: t.host, family: family as 4 | 6 };
+  try {
+    const found = await dns.lookup(t.host);
+    return { address: found.address, family: found.family as 4 | 6 };
+  } catch (err) {
+    throw new Error(`pronghorn: cannot listen on ${describeTarget(t)}: cannot resolve "${t.host}" (${(err as NodeJS.ErrnoException).code})`);
+  }
 }

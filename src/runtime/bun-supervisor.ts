@@ -10,11 +10,9 @@
  * dup2()s each socket into the child's fd 3, 4, ... and opens a JSON IPC channel that the child
  * sees as Node's process.send / process.on("message") (worker-channel.ts).
  */
-import dns from "node:dns/promises";
-import net from "node:net";
 import type { BunApi, BunSubprocess } from "./bun-api.js";
 import type { BoundListener, ListenTarget, Signal, SupervisorMessage, SupervisorRuntime, WorkerContext, WorkerMessage } from "./runtime.js";
-import { bindAll, checkInheritedSocket, checkSocketPath, describeTarget, removeStaleSocket, socketFileRemover } from "./bind-checks.js";
+import { bindAll, resolveHost, checkInheritedSocket, checkSocketPath, describeTarget, removeStaleSocket, socketFileRemover } from "./bind-checks.js";
 import { onSupervisorSignal, workerEnv } from "./worker-channel.js";
 import { closeFd, listeningSocket, sockName, type SockName } from "./bun-libc.js";
 
@@ -30,17 +28,9 @@ function tcpUrl(name: SockName): string {
 }
 
 async function bindTcp(t: Extract<ListenTarget, { kind: "tcp" }>, backlog: number): Promise<number> {
-  let address = t.host;
-  let family = net.isIP(address);
-  if (family === 0) {
-    try {
-      ({ address, family } = await dns.lookup(t.host));
-    } catch (err) {
-      throw new Error(`pronghorn: cannot listen on ${describeTarget(t)}: cannot resolve "${t.host}" (${(err as NodeJS.ErrnoException).code})`);
-    }
-  }
+  const { address, family } = await resolveHost(t);
   try {
-    return listeningSocket({ family: family as 4 | 6, address, port: t.port }, backlog);
+    return listeningSocket({ family, address, port: t.port }, backlog);
   } catch (err) {
     throw new Error(`pronghorn: cannot listen on ${describeTarget(t)}: ${(err as Error).message}`);
   }

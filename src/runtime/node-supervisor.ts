@@ -16,11 +16,10 @@
  * already accepting on it then blocks inside accept4(2).
  */
 import net from "node:net";
-import dns from "node:dns/promises";
 import util from "node:util";
 import { spawn } from "node:child_process";
 import type { BoundListener, ListenTarget, SupervisorMessage, SupervisorRuntime, Signal, WorkerContext, WorkerMessage } from "./runtime.js";
-import { bindAll, checkInheritedSocket, checkSocketPath, describeTarget, removeStaleSocket, socketFileRemover } from "./bind-checks.js";
+import { bindAll, resolveHost, checkInheritedSocket, checkSocketPath, describeTarget, removeStaleSocket, socketFileRemover } from "./bind-checks.js";
 import { workerEnv, onSupervisorSignal, LISTENER_MESSAGE, type ListenerMessage } from "./worker-channel.js";
 
 /** What `net._createServerHandle` returns: a libuv TCP or Pipe wrap, or a negative errno. */
@@ -46,15 +45,7 @@ function tcpUrl(out: { address?: string; port?: number; family?: string | number
 }
 
 async function bindTcp(t: Extract<ListenTarget, { kind: "tcp" }>, plan: SpawnPlan): Promise<{ handle: ServerHandle; url: string }> {
-  let address = t.host;
-  let family = net.isIP(address);
-  if (family === 0) {
-    try {
-      ({ address, family } = await dns.lookup(t.host));
-    } catch (err) {
-      throw new Error(`pronghorn: cannot listen on ${describeTarget(t)}: cannot resolve "${t.host}" (${(err as NodeJS.ErrnoException).code})`);
-    }
-  }
+  const { address, family } = await resolveHost(t);
   const handle = createServerHandle(address, t.port, family, undefined, 0);
   if (typeof handle === "number") throw new Error(`pronghorn: cannot listen on ${describeTarget(t)}: ${errname(handle)}`);
   // libuv defers a bind's EADDRINUSE until listen(); getsockname reports it now. Without this
