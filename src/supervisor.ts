@@ -283,7 +283,8 @@ export class Supervisor {
     }
     this.#stopping = true;
     const pace = paced && this.#opts.spawnIntervalMs > 0 ? `, one worker per ${this.#opts.spawnIntervalMs / 1000} s` : "";
-    this.#rt.log(`pronghorn: ${signal}: stopping gracefully${pace} (${this.#workers.size} workers finish their requests)`);
+    const n = this.#workers.size;
+    this.#rt.log(`pronghorn: ${signal}: stopping gracefully${pace} (${n} worker${n === 1 ? " finishes its" : "s finish their"} requests)`);
     this.#spawnTimer?.cancel();
     this.#spawnTimer = undefined;
     // Standalone, our copy of each socket closes now, so it closes for good as soon as the workers
