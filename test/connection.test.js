@@ -33,6 +33,7 @@ const LISTENER = { url: "http://127.0.0.1:1/", close: async () => {} };
 
 class FakeSocket {
   remote = { transport: "tcp", hostname: "10.0.0.7", port: 51234 };
+  readsIntoBuffer = true; // data() may hand over views into the server's read buffer
   written = "";
   ended = false;
   destroyed = false;

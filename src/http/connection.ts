@@ -74,7 +74,8 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
   info: ServeInfo | null = null;
   #host: ConnectionHost;
   #defaultHost: string;
-  #wasmBuffer: ArrayBufferLike;
+  /** The read buffer's memory when the socket reads into it (Socket.readsIntoBuffer), else null. */
+  #wasmBuffer: ArrayBufferLike | null;
   #in = HEAD;
   #out = IDLE;
   #timer = T_HEADER;
@@ -102,7 +103,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     this.#host = host;
     this.socket = socket;
     this.#defaultHost = host.defaultHost(listener);
-    this.#wasmBuffer = wasmBuffer;
+    this.#wasmBuffer = socket.readsIntoBuffer ? wasmBuffer : null;
     this.#setTimer(T_HEADER, host.options.headerTimeoutMs);
   }
 
@@ -223,7 +224,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
   #parseHead(buf: Uint8Array, off: number, end: number): number {
     const opts = this.#host.options;
     const len = end - off;
-    const r = buf.buffer === this.#wasmBuffer
+    const r = this.#wasmBuffer !== null && buf.buffer === this.#wasmBuffer
       ? parseRequest(buf.byteOffset + off, len, this.#lastLen)
       : parseRequestBytes(buf.subarray(off, end), this.#lastLen);
     if (r > 0) {

@@ -37,6 +37,8 @@ function bytesOf(data: Uint8Array | string): Uint8Array {
 
 class BunConnection implements Socket {
   events: SocketEvents = NOOP_EVENTS;
+  /** Bun hands each read over in a buffer of its own (see the file comment). */
+  readonly readsIntoBuffer = false;
   readonly #s: BunSocket<BunConnection>;
   readonly #unix: boolean;
   #remote: RemoteAddr | null = null;

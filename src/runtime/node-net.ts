@@ -68,10 +68,13 @@ class NodeSocket implements Socket {
   /** TCP_NODELAY is still to be set (tcp only). */
   #nagle: boolean;
 
-  constructor(sock: net.Socket | null, unix: boolean) {
+  readonly readsIntoBuffer: boolean;
+
+  constructor(sock: net.Socket | null, unix: boolean, readsIntoBuffer: boolean) {
     this.#sock = sock as net.Socket;
     this.#unix = unix;
     this.#nagle = !unix;
+    this.readsIntoBuffer = readsIntoBuffer;
   }
 
   /** For Hack A: the wrapper exists before the net.Socket whose onread callback needs it. */
@@ -138,8 +141,8 @@ class NodeSocket implements Socket {
   }
 }
 
-function wire(wrapped: NodeSocket, sock: net.Socket, listener: Listener, accept: Accept, viaOnread: boolean): void {
-  if (!viaOnread) sock.on("data", (chunk: Uint8Array) => wrapped.events.data(chunk));
+function wire(wrapped: NodeSocket, sock: net.Socket, listener: Listener, accept: Accept): void {
+  if (!wrapped.readsIntoBuffer) sock.on("data", (chunk: Uint8Array) => wrapped.events.data(chunk));
   sock.on("end", () => wrapped.events.end());
   sock.on("drain", () => wrapped.events.drain());
   sock.on("close", () => {
@@ -192,7 +195,7 @@ export async function listenOn(where: net.ListenOptions | { handle: object }, ha
   };
   const unix = handed.url.startsWith("unix:");
   const readBuffer = options.readBuffer;
-  const plain = (sock: net.Socket) => wire(new NodeSocket(sock, unix), sock, listener, accept, false);
+  const plain = (sock: net.Socket) => wire(new NodeSocket(sock, unix, false), sock, listener, accept);
   server.on("connection", plain);
   let zeroCopy: ((client: unknown) => void) | undefined;
   // Deno's listener accepts ahead of JS, into a queue that `handle.accept()` takes from; closing
@@ -220,7 +223,7 @@ export async function listenOn(where: net.ListenOptions | { handle: object }, ha
       if (client !== undefined) zeroCopy!(client);
     };
     zeroCopy = (client: unknown): void => {
-      const wrapped = new NodeSocket(null, unix);
+      const wrapped = new NodeSocket(null, unix, true);
       const onread = {
         buffer: readBuffer,
         callback: (nread: number, buf: Uint8Array): void => wrapped.events.data(buf.subarray(0, nread)),
@@ -231,7 +234,7 @@ export async function listenOn(where: net.ListenOptions | { handle: object }, ha
         handle: client, readable: true, writable: true, allowHalfOpen: true, onread,
       } as net.SocketConstructorOpts);
       wrapped.attach(sock);
-      wire(wrapped, sock, listener, accept, true);
+      wire(wrapped, sock, listener, accept);
     };
   }
   return listener;

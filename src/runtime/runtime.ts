@@ -59,6 +59,10 @@ export interface SocketEvents {
 
 export interface Socket {
   readonly remote: RemoteAddr;
+  /** true when data() delivers views into ListenOptions.readBuffer (zero-copy reads), which
+   *  http/ parses where they lie. false when every chunk is the runtime's own: http/ then never
+   *  asks a chunk for its ArrayBuffer (on Bun that alone allocates and copies the chunk). */
+  readonly readsIntoBuffer: boolean;
   /** Queue bytes for writing (the caller must not reuse `data` afterwards). A string is written
    *  as UTF-8: http/ passes ASCII response heads, alone or followed by a UTF-8 body. Returns
    *  false when the kernel did not take everything: wait for `drain` before writing more. The
