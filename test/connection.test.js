@@ -201,3 +201,51 @@ test("onRequest counts every dispatched request", async () => {
   deliver("GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
   assert.equal(n, 3);
 });
+
+/** A connection with `options` over OPTIONS, recording the error log. */
+function setupLogged(fetch, options) {
+  const lines = [];
+  const server = new HttpServer(fetch, { ...OPTIONS, ...options, errorLog: (l) => lines.push(l) }, { onRequest() {}, onRetire() {} });
+  const sock = new FakeSocket();
+  sock.events = server.accept(sock, LISTENER);
+  return { sock, lines };
+}
+
+test("a head over maxHeaderSize is 431, 414, 501 or 400 by what is long, decided alike for whole and partial heads", () => {
+  const long = "a".repeat(200);
+  for (const [head, status, reason] of [
+    [`GET / HTTP/1.1\r\nHost: h\r\nX: ${long}\r\n\r\n`, 431, "request head over 100 bytes"],
+    [`GET /${long} HTTP/1.1\r\nHost: h\r\n\r\n`, 414, "request line over 100 bytes"],
+    [`\r\nGET /${long} HTTP/1.1\r\nHost: h\r\n\r\n`, 414, "request line over 100 bytes"],
+    [`${long.toUpperCase()} / HTTP/1.1\r\nHost: h\r\n\r\n`, 501, "a method over 100 bytes"],
+  ]) {
+    for (const [how, bytes] of [["whole", head], ["partial", head.slice(0, 150)]]) {
+      const { sock, lines } = setupLogged(() => new Response("never"), { maxHeaderSize: 100 });
+      sock.events.data(Buffer.from(bytes, "latin1"));
+      assert.match(sock.written, new RegExp(`^HTTP/1\\.1 ${status} `), `${how}: ${JSON.stringify(head.slice(0, 30))}`);
+      assert.deepEqual(lines, [`pronghorn: ${status}: ${reason} from 10.0.0.7:51234`], how);
+    }
+  }
+  // a method that is not a token, sent in pieces (last_len > 0: the parser only looks for the blank line)
+  const { sock, lines } = setupLogged(() => new Response("never"), { maxHeaderSize: 100 });
+  sock.events.data(Buffer.from("AAAA"));
+  sock.events.data(Buffer.from(`{${"A".repeat(150)}`));
+  assert.match(sock.written, /^HTTP\/1\.1 400 /);
+  assert.deepEqual(lines, ["pronghorn: 400: malformed request line from 10.0.0.7:51234"]);
+});
+
+test("a chunk size past maxBodySize is answered 413 when its line arrives, before any of its data", async () => {
+  let read = null;
+  const { sock, lines } = setupLogged(async (req) => {
+    read = req.text().then(() => "whole", (e) => e.message);
+    await read;
+    return new Response("never");
+  }, { maxBodySize: 10 });
+  sock.events.data(Buffer.from("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n"));
+  assert.equal(sock.written, "");
+  sock.events.data(Buffer.from("6\r\n"));
+  assert.match(sock.written, /^HTTP\/1\.1 413 /);
+  assert.ok(sock.ended);
+  assert.deepEqual(lines, ["pronghorn: 413: request body over 10 bytes (a chunk size) from 10.0.0.7:51234"]);
+  assert.match(await read, /request body over 10 bytes/);
+});

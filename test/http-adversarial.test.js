@@ -1,6 +1,6 @@
-// Adversarial black-box review of the HTTP/1.1 core over raw sockets: request smuggling (CL.TE,
-// TE.CL, TE.TE), chunk-size tricks, head limits, bodies at and past the limits, responses the app
-// gets wrong, disconnects and keep-alive rules. The app counts its calls (GET /__calls, not
+// Adversarial black-box review of the HTTP/1.1 core over raw sockets: request-line and Host
+// oddities, head limits, bodies at and past the limits, responses the app gets wrong, disconnects
+// and keep-alive rules (request smuggling has its own file, http-smuggling.test.js). The app counts its calls (GET /__calls, not
 // counted), so a request smuggled past the framing shows up as an extra call: every row states
 // how many calls and which final statuses the bytes must produce, in order, and ends with a
 // `Connection: close` request so the exchange ends when the server closes.
@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { once } from "node:events";
-import { RUNTIME, startServer, writeApp, rawExchange, splitResponses, addressOf, runtimeEval } from "./harness.js";
+import { RUNTIME, startServer, writeApp, rawExchange, splitResponses, addressOf, runtimeEval, countedExchange } from "./harness.js";
 
 const APP = String.raw`
 let calls = 0, cancelled = 0, aborted = 0;
@@ -25,6 +25,7 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === "/__calls") return new Response(String(calls));
     if (url.pathname === "/__gone") return new Response(cancelled + "," + aborted);
+    if (url.pathname.startsWith("/url/")) return new Response(request.url);
     calls++;
     switch (url.pathname) {
       case "/echo": { const t = await request.text(); return new Response(request.method + " " + t.length + ":" + t); }
@@ -93,71 +94,9 @@ after(async () => {
   assert.equal(r.code, 0);
 });
 
-async function calls() {
-  const r = await rawExchange(server, "GET /__calls HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-  return Number(splitResponses(r.text)[0].body);
-}
-
-/** Send `bytes`, wait for the server to close, return the final statuses, bodies and app calls. */
-async function attack(bytes, opts = {}) {
-  const before = await calls();
-  const r = await rawExchange(server, bytes, { timeoutMs: 4000, ...opts });
-  assert.ok(r.closed, `the server closed the connection (got ${JSON.stringify(r.text.slice(0, 300))})`);
-  const all = splitResponses(r.text, opts);
-  const final = all.filter((x) => !x.interim);
-  return { statuses: final.map((x) => x.status), bodies: final.map((x) => x.body), all, calls: (await calls()) - before, text: r.text };
-}
-
 // [what, bytes sent before LAST, final statuses, app calls]
 const ROWS = [
-  // TE.TE: every spelling of Transfer-Encoding either frames as chunked or is refused
-  ["TE in odd case", chunked("3\r\nabc\r\n0\r\n\r\n"), [200, 200], 2],
-  ["TE with a leading tab", post("Transfer-Encoding:\tchunked\r\n", "3\r\nabc\r\n0\r\n\r\n"), [200, 200], 2],
-  ["TE with a trailing tab", post("Transfer-Encoding: chunked\t\r\n", "3\r\nabc\r\n0\r\n\r\n"), [200, 200], 2],
-  ["TE chunked, identity", post("Transfer-Encoding: chunked, identity\r\n", "3\r\nabc\r\n0\r\n\r\n"), [400], 0],
-  ["TE identity, chunked", post("Transfer-Encoding: identity, chunked\r\n", "3\r\nabc\r\n0\r\n\r\n"), [501], 0],
-  ["TE chunked then TE identity lines", post("Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n", "3\r\nabc\r\n0\r\n\r\n"), [400], 0],
-  ["an empty TE", post("Transfer-Encoding: \r\n", ""), [400], 0],
-  ["TE \"chunked\" quoted", post("Transfer-Encoding: \"chunked\"\r\n", "3\r\nabc\r\n0\r\n\r\n"), [400], 0],
-  ["TE chunked with a parameter", post("Transfer-Encoding: chunked;q=1\r\n", "3\r\nabc\r\n0\r\n\r\n"), [400], 0],
-  ["TE xchunked", post("Transfer-Encoding: xchunked\r\n", "3\r\nabc\r\n0\r\n\r\n"), [400], 0],
-  ["TE by obs-fold", post("Transfer-Encoding:\r\n chunked\r\n", "3\r\nabc\r\n0\r\n\r\n"), [400], 0],
-  ["TE with a space before the colon", post("Transfer-Encoding : chunked\r\n", "3\r\nabc\r\n0\r\n\r\n"), [400], 0],
-  // Transfer_Encoding is just another header: Content-Length frames the body
-  ["Transfer_Encoding with CL", post("Transfer_Encoding: chunked\r\nContent-Length: 3\r\n", "abc"), [200, 200], 2],
-  // CL.TE / TE.CL
-  ["TE in HTTP/1.0 with CL", `POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc`, [400], 0],
-  ["CL -1", post("Content-Length: -1\r\n", ""), [400], 0],
-  ["CL 5,5", post("Content-Length: 5,5\r\n", "hello"), [400], 0],
-  ["CL empty", post("Content-Length: \r\n", ""), [400], 0],
-  ["CL 1e1", post("Content-Length: 1e1\r\n", "helloworld"), [400], 0],
-  ["CL 5.0", post("Content-Length: 5.0\r\n", "hello"), [400], 0],
-  ["CL with a vertical tab", post("Content-Length: \x0b5\r\n", "hello"), [400], 0],
-  ["CL with OWS around it", post("Content-Length:  5 \r\n", "hello"), [200, 200], 2],
-  ["CL with leading zeros", post("Content-Length: 005\r\n", "hello"), [200, 200], 2],
-  ["CL hiding a request in its body", post("Content-Length: 35\r\n", SMUGGLED), [200, 200], 2],
-  ["CL 0 followed by a request", post("Content-Length: 0\r\n", SMUGGLED.replace("smuggled", "next")), [200, 200, 200], 3],
-  ["GET with a CL body hiding a request", `GET /echo HTTP/1.1\r\n${H}Content-Length: 35\r\n\r\n${SMUGGLED}`, [200, 200], 2],
-  // chunk-size lines
-  ["a chunk extension", chunked("3;foo=bar\r\nabc\r\n0\r\n\r\n"), [200, 200], 2],
-  ["chunk size 0x3", chunked("0x3\r\nabc\r\n0\r\n\r\n"), [400], 1],
-  ["chunk size with a leading space", chunked(" 3\r\nabc\r\n0\r\n\r\n"), [400], 1],
-  ["chunk size -3", chunked("-3\r\nabc\r\n0\r\n\r\n"), [400], 1],
-  ["chunk size +3", chunked("+3\r\nabc\r\n0\r\n\r\n"), [400], 1],
-  ["an overflowing chunk size", chunked("ffffffffffffffffff\r\nabc\r\n0\r\n\r\n"), [400], 1],
-  ["no CRLF after chunk data", chunked("3\r\nabcXX0\r\n\r\n"), [400], 1],
-  ["a bare LF after chunk data", chunked("3\r\nabc\n0\r\n\r\n"), [400], 1],
-  ["a bare CR ending the chunk size", chunked("3\rabc\r\n0\r\n\r\n"), [400], 1],
-  ["chunk data shorter than its size", chunked("5\r\nabc\r\n0\r\n\r\n"), [400], 1],
-  ["an empty chunk-size line", chunked("\r\n3\r\nabc\r\n0\r\n\r\n"), [400], 1],
-  ["a quoted CRLF in a chunk extension", chunked("3;a=\"\r\n\"\r\nabc\r\n0\r\n\r\n"), [400], 1],
-  ["a chunk hiding a request", chunked(`23\r\n${SMUGGLED}\r\n0\r\n\r\n`), [200, 200], 2],
-  ["a Content-Length trailer", chunked("3\r\nabc\r\n0\r\nContent-Length: 50\r\n\r\n"), [200, 200], 2],
   // heads
-  ["NUL in a header value", `GET / HTTP/1.1\r\n${H}X-A: a\x00b\r\n\r\n`, [400], 0],
-  ["DEL in a header value", `GET / HTTP/1.1\r\n${H}X-A: a\x7fb\r\n\r\n`, [400], 0],
-  ["a high byte in a header name", `GET / HTTP/1.1\r\n${H}X-\xe9: a\r\n\r\n`, [400], 0],
-  ["NUL in the target", `GET /a\x00b HTTP/1.1\r\n${H}\r\n`, [400], 0],
   ["GET *", `GET * HTTP/1.1\r\n${H}\r\n`, [400], 0],
   ["OPTIONS *", `OPTIONS * HTTP/1.1\r\n${H}\r\n`, [200, 200], 2],
   ["CONNECT", `CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n`, [501], 0],
@@ -189,9 +128,6 @@ const ROWS = [
   ["a CL body one byte over", post("Content-Length: 1001\r\n", "a".repeat(1001)), [413], 0],
   ["a chunked body of exactly --max-body-size", chunked(`3e8\r\n${"a".repeat(1000)}\r\n0\r\n\r\n`), [200, 200], 2],
   ["a chunked body one byte over", chunked(`3e8\r\n${"a".repeat(1000)}\r\n1\r\na\r\n0\r\n\r\n`), [413], 1],
-  ["an unread body with a request behind it", `POST /ignore HTTP/1.1\r\n${H}Content-Length: 35\r\n\r\n${SMUGGLED}`, [200, 200], 2],
-  ["an unread chunked body with a request behind it", `POST /ignore HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n23\r\n${SMUGGLED}\r\n0\r\n\r\n`, [200, 200], 2],
-  ["an unread 100-continue body sent anyway", `POST /ignore HTTP/1.1\r\n${H}Expect: 100-continue\r\nContent-Length: 35\r\n\r\n${SMUGGLED}`, [200, 200], 2],
   // keep-alive
   ["Connection: close with a request behind it", `GET / HTTP/1.1\r\n${H}Connection: close\r\n\r\n${SMUGGLED}`, [200], 1],
   ["Connection: keep-alive, close", `GET / HTTP/1.1\r\n${H}Connection: keep-alive, close\r\n\r\n${SMUGGLED}`, [200], 1],
@@ -222,12 +158,31 @@ const ROWS = [
 
 for (const [what, bytes, statuses, n] of ROWS) {
   test(`${what}: ${statuses.join(", ")} and ${n} app call(s)`, async () => {
-    const r = await attack(bytes + LAST);
+    const r = await countedExchange(server, bytes + LAST);
     assert.deepEqual(r.statuses, statuses, r.text.slice(0, 400));
     assert.equal(r.calls, n);
     assert.ok(!r.bodies.includes("GET /smuggled"), "no smuggled request was answered");
   });
 }
+
+// RFC 9112 §3.2 has no place for octets >= 0x80 in a request-target; they are passed to the app
+// percent-encoded as the bytes they are (what a WHATWG URL parser makes of the target typed as
+// UTF-8), never as the UTF-8 form of their latin1 reading (`/%C3%83%C2%A9` for `/é`).
+for (const [what, target, url] of [
+  ["the path", "/url/\xc3\xa9", "http://t/url/%C3%A9"],
+  ["the query", "/url/?q=\xc3\xa9&r=\xe9", "http://t/url/?q=%C3%A9&r=%E9"],
+  ["an absolute-form target", "http://t/url/\xc3\xa9?q=\xc3\xa9", "http://t/url/%C3%A9?q=%C3%A9"],
+  ["a path that also needs normalising", "/x/../url/\xc3\xa9", "http://t/url/%C3%A9"],
+  ["an encoded path left as it is", "/url/%C3%A9\xe9", "http://t/url/%C3%A9%E9"],
+]) {
+  test(`raw non-ASCII octets in ${what} reach request.url percent-encoded as sent`, async () => {
+    const r = await rawExchange(server, `GET ${target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+    const [res] = splitResponses(r.text);
+    assert.equal(res.status, 200);
+    assert.equal(res.body, url);
+  });
+}
+
 
 // ---- timing attacks, on a server of their own (short timeouts) -----------------------------
 

@@ -46,12 +46,25 @@ const REJECTED = [
   ["a space before the colon", `GET /hello HTTP/1.1\r\n${H}X-A : b\r\n\r\n`, 400],
   ["HTTP/2.0", "GET /hello HTTP/2.0\r\nHost: t\r\n\r\n", 505],
   ["HTTP/3.1", "GET /hello HTTP/3.1\r\nHost: t\r\n\r\n", 505],
+  ["HTTP/0.9 named in the request line", "GET /hello HTTP/0.9\r\nHost: t\r\n\r\n", 505],
+  // RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT; anything else is malformed, not a version
+  ["HTTP/11.1 (two major digits)", "GET /hello HTTP/11.1\r\nHost: t\r\n\r\n", 400],
+  ["HTTP/2.10 (two minor digits)", "GET /hello HTTP/2.10\r\nHost: t\r\n\r\n", 400],
+  ["HTTP/1.10 (two minor digits)", "GET /hello HTTP/1.10\r\nHost: t\r\n\r\n", 400],
+  ["HTTP/2 (no minor)", "GET /hello HTTP/2\r\nHost: t\r\n\r\n", 400],
+  ["HTTP/2. (an empty minor)", "GET /hello HTTP/2.\r\nHost: t\r\n\r\n", 400],
+  ["HTTP/+2.0", "GET /hello HTTP/+2.0\r\nHost: t\r\n\r\n", 400],
   ["an expectation other than 100-continue", `GET /hello HTTP/1.1\r\n${H}Expect: 200-ok\r\n\r\n`, 417],
   ["a relative target", `GET hello HTTP/1.1\r\n${H}\r\n`, 400],
   ["an absolute-form target with a non-http scheme", `GET ftp://t/hello HTTP/1.1\r\n${H}\r\n`, 400],
   ["CONNECT", `CONNECT t:443 HTTP/1.1\r\n${H}\r\n`, 501],
   ["a head over --max-header-size", `GET /hello HTTP/1.1\r\n${H}X-Big: ${"a".repeat(5000)}\r\n\r\n`, 431],
   ["a request line over --max-header-size", `GET /${"a".repeat(5000)} HTTP/1.1\r\n${H}\r\n`, 414],
+  ["a request line over --max-header-size after an empty line", `\r\nGET /${"a".repeat(5000)} HTTP/1.1\r\n${H}\r\n`, 414],
+  // a method that never ends within the limit is an unknown method (RFC 9112 §3), not a long target
+  ["a method over --max-header-size", `${"A".repeat(5000)} /hello HTTP/1.1\r\n${H}\r\n`, 501],
+  ["a method over --max-header-size, sent without its end", "A".repeat(5000), 501],
+  ["a method over --max-header-size that is not a token", `${"A".repeat(100)}{${"A".repeat(4900)}`, 400],
   ["more than 256 header lines", `GET /hello HTTP/1.1\r\n${H}${"X: y\r\n".repeat(300)}\r\n`, 431],
 ];
 

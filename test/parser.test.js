@@ -389,6 +389,57 @@ test("ChunkedDecoder returns PARSE_ERROR on a malformed chunk size, and refuses 
   assert.throws(() => d.decode(enc("0\r\n\r\n"), () => {}), /after dispose/);
 });
 
+test("ChunkedDecoder accepts exactly RFC 9112 §7.1: the chunk-ext grammar, trailer field lines, CRLF only", () => {
+  const ok = [
+    "3;a\r\nabc\r\n0\r\n\r\n",
+    "3 ; a = b ;c=\"q \\\" \xe9\"\r\nabc\r\n0\r\n\r\n",
+    "3\r\nabc\r\n0\r\nT: 1\r\nU:\r\n\r\n",
+  ];
+  for (const body of ok) {
+    const d = new parser.ChunkedDecoder();
+    const { payload, ret } = decodeAll(d, [enc(body)]);
+    assert.deepEqual([payload, ret], ["abc", 0], JSON.stringify(body));
+    d.dispose();
+  }
+  const bad = [
+    "3 \r\nabc\r\n0\r\n\r\n", "3;\r\nabc\r\n0\r\n\r\n", "3;a=\r\nabc\r\n0\r\n\r\n", "3;a b\r\nabc\r\n0\r\n\r\n",
+    "3;a=\"x\r\nabc\r\n0\r\n\r\n", "3;a=b c\r\nabc\r\n0\r\n\r\n", "3;a\nabc\r\n0\r\n\r\n",
+    "3\r\nabc\r\n0\r\nGET / HTTP/1.1\r\n\r\n", "3\r\nabc\r\n0\r\nT: 1\r\n folded\r\n\r\n",
+    "3\r\nabc\r\n0\r\nT: a\rb\r\n\r\n", "3\r\nabc\r\n0\r\nT: 1\n\r\n",
+  ];
+  for (const body of bad) {
+    const d = new parser.ChunkedDecoder();
+    for (const pieces of [[enc(body)], Array.from(enc(body), (b) => Uint8Array.of(b))]) {
+      d.reset();
+      assert.equal(decodeAll(d, pieces).ret, parser.CHUNKED_MALFORMED, `${JSON.stringify(body)} in ${pieces.length} piece(s)`);
+    }
+    d.dispose();
+  }
+});
+
+test("ChunkedDecoder refuses chunk extensions past CHUNK_EXT_MAX_BYTES per body before the line ends", () => {
+  const d = new parser.ChunkedDecoder();
+  const line = `1;${"a".repeat(parser.CHUNK_EXT_MAX_BYTES - 1)}`;
+  assert.equal(d.decode(enc(line), () => {}), parser.PARSE_PARTIAL, "exactly the cap");
+  assert.equal(d.decode(enc("a"), () => {}), parser.CHUNKED_EXT_TOO_LONG, "one byte more, with no CRLF yet");
+  d.reset();
+  const many = "1;e=0123456789\r\nx\r\n".repeat(Math.ceil(parser.CHUNK_EXT_MAX_BYTES / 13) + 1);
+  assert.equal(decodeAll(d, [enc(many)]).ret, parser.CHUNKED_EXT_TOO_LONG, "the cap counts the whole body");
+  assert.match(parser.chunkedError(parser.CHUNKED_EXT_TOO_LONG), /chunk extensions over 16384 bytes/);
+  d.dispose();
+});
+
+test("ChunkedDecoder with maxBytes refuses a chunk size past it as soon as the size is read", () => {
+  const d = new parser.ChunkedDecoder(true, 10);
+  let got = 0;
+  assert.equal(d.decode(enc("5\r\nabcde\r\n"), (p) => { got += p.length; }), parser.PARSE_PARTIAL);
+  assert.equal(d.decode(enc("6\r"), () => assert.fail("no payload")), parser.CHUNKED_TOO_LARGE);
+  assert.equal(got, 5);
+  d.reset();
+  assert.equal(decodeAll(d, [enc("a\r\n0123456789\r\n0\r\n\r\n")]).ret, 0, "exactly maxBytes, after reset()");
+  d.dispose();
+});
+
 // ---- (c) the artifacts match their sources --------------------------------------------------
 
 const REBUILD = "run `npm run build:wasm` and commit the result";

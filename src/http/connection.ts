@@ -19,10 +19,12 @@
  */
 import type { Listener, RemoteAddr, Socket, SocketEvents } from "../runtime/runtime.js";
 import {
-  MAX_HEADERS, PARSE_PARTIAL, PARSE_TOO_MANY_HEADERS, ChunkedDecoder, parseRequest, parseRequestBytes,
+  CHUNKED_TOO_LARGE, MAX_HEADERS, PARSE_PARTIAL, PARSE_TOO_MANY_HEADERS, ChunkedDecoder, chunkedError, parseRequest,
+  parseRequestBytes,
 } from "./parser.js";
 import {
-  BODY_CHUNKED, BODY_NONE, CONN_CLOSE, CONN_KEEP_ALIVE, headError, readHead, rejectStatus, type RequestHead,
+  BODY_CHUNKED, BODY_NONE, CONN_CLOSE, CONN_KEEP_ALIVE, headError, headTooLarge, readHead, rejectStatus,
+  type RequestHead,
 } from "./framing.js";
 import { RequestBody, type BodyOwner } from "./body.js";
 import { PronghornRequest } from "./request.js";
@@ -142,7 +144,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     } else if (this.#in === BODY) {
       const err = new Error("pronghorn: the client closed its side before the request body was complete");
       if (this.#out === APP) this.#fail(400, "request body incomplete at end of input", err);
-      else this.#destroy(err);
+      else this.#cut("request body incomplete at end of input", err);
     }
     // HOLD: the response still goes out (a half-closing client waits for it), then the
     // connection closes. Like node:http (httpAllowHalfOpen false), EOF also counts as the
@@ -229,11 +231,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
       : parseRequestBytes(buf.subarray(off, end), this.#lastLen);
     if (r > 0) {
       this.#lastLen = 0;
-      if (r > opts.maxHeaderSize) {
-        return buf.subarray(off, off + opts.maxHeaderSize).indexOf(0x0a) < 0
-          ? this.#fail(414, `request line over ${opts.maxHeaderSize} bytes`)
-          : this.#fail(431, `request head over ${opts.maxHeaderSize} bytes`);
-      }
+      if (r > opts.maxHeaderSize) return this.#fail(headTooLarge(buf.subarray(off, end), opts.maxHeaderSize), headError);
       const head = readHead(opts.maxBodySize);
       if (typeof head === "number") return this.#fail(head, headError);
       this.#dispatch(head);
@@ -244,9 +242,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
         this.#lastLen = len;
         return 0;
       }
-      return buf.subarray(off, end).indexOf(0x0a) < 0
-        ? this.#fail(414, `request line over ${opts.maxHeaderSize} bytes`)
-        : this.#fail(431, `request head over ${opts.maxHeaderSize} bytes`);
+      return this.#fail(headTooLarge(buf.subarray(off, end), opts.maxHeaderSize), headError);
     }
     if (r === PARSE_TOO_MANY_HEADERS) return this.#fail(431, `more than ${MAX_HEADERS} header lines`);
     return this.#fail(rejectStatus(buf.subarray(off, end)), headError);
@@ -266,7 +262,9 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     if (this.#in !== BODY) return input.length; // #took failed the request
     if (r === PARSE_PARTIAL) return input.length;
     if (r < 0) {
-      this.#bodyError(400, "malformed chunked request body");
+      // A chunk size past --max-body-size is refused when its line is read, not after its data.
+      if (r === CHUNKED_TOO_LARGE) this.#bodyError(413, `request body over ${this.#host.options.maxBodySize} bytes (a chunk size)`);
+      else this.#bodyError(400, chunkedError(r));
       return input.length;
     }
     this.#bodyComplete();
@@ -301,7 +299,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
   #bodyError(status: number, why: string): void {
     const err = new Error(`pronghorn: ${why}`);
     if (this.#out === APP) this.#fail(status, why, err);
-    else this.#destroy(err);
+    else this.#cut(`${status}: ${why}`, err);
   }
 
   // ---- BodyOwner ------------------------------------------------------------------------------
@@ -347,7 +345,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     } else {
       body = new RequestBody(this);
       this.#in = BODY;
-      if (head.bodyKind === BODY_CHUNKED) this.#decoder = new ChunkedDecoder(true);
+      if (head.bodyKind === BODY_CHUNKED) this.#decoder = new ChunkedDecoder(true, this.#host.options.maxBodySize);
       else this.#remaining = head.contentLength;
       this.#continueOwed = head.expectContinue;
       this.#setTimer(T_READ, this.#host.options.timeoutMs);
@@ -500,10 +498,27 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
   // aside that the response was cut. Runtimes without reset() close as usual.
   #destroy(error?: unknown): void {
     if (this.#in === CLOSED) return;
-    if (error !== undefined && this.#out !== IDLE) this.#req?.abort(error);
+    if (error !== undefined && this.#out !== IDLE) {
+      // The response stream stops first: the request body failing next (abort() fails it) must
+      // not reach a stream that reads it (an echo) and be logged as the response's failure.
+      this.cancel(error instanceof Error ? error : new Error(String(error)));
+      this.#req?.abort(error);
+    }
     const socket = this.socket;
     if (this.#out === STREAM && socket.reset !== undefined) socket.reset();
     else socket.destroy();
+  }
+
+  /** The request's input failed (`why`) while its response was streaming, or after it: log it
+   *  as the client's doing, then reset (a response in progress is cut, never made to look whole). */
+  #cut(why: string, error: Error): void {
+    if (this.#out === STREAM) {
+      const peer = this.remote;
+      const from = peer.transport === "unix" ? "a unix socket peer" : `${peer.hostname}:${peer.port}`;
+      const h = this.#head;
+      this.#host.log(`pronghorn: ${why} from ${from}${h === null ? "" : ` for ${h.method} ${h.target.slice(0, 200)}`}; its response was cut`);
+    }
+    this.#destroy(error);
   }
 
   /** Graceful stop: an idle connection closes if it stays silent for DRAIN_IDLE_MS; a busy one,
@@ -541,6 +556,8 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
       } else this.#fail(408, `request head not complete within ${opts.headerTimeoutMs} ms`);
     } else if (kind === T_READ && this.#out === APP) {
       this.#fail(408, `no request body bytes for ${opts.timeoutMs} ms`);
+    } else if (kind === T_READ && this.#out === STREAM) {
+      this.#cut(`408: no request body bytes for ${opts.timeoutMs} ms`, new Error(`pronghorn: no request body bytes for ${opts.timeoutMs} ms`));
     } else if (kind === T_IDLE) {
       this.#close();
     } else {

@@ -123,6 +123,19 @@ function hostParses(host: string): boolean {
   return ok;
 }
 
+const HIGH_OCTET_RE = /[\x80-\xff]/g;
+
+/**
+ * The target with every octet >= 0x80 (a latin1 char here) percent-encoded as that octet: the UTF-8
+ * bytes of `/é` give `/%C3%A9`, what a WHATWG URL parser makes of `/é` typed as UTF-8 and what
+ * nginx passes upstream. Left as latin1 chars, the URL parser would encode each char's own UTF-8
+ * form (`/%C3%83%C2%A9`). RFC 9112 §3.2 allows no such octet in a request-target; we pass them on
+ * as sent rather than refuse them.
+ */
+export function escapeHighOctets(target: string): string {
+  return target.replace(HIGH_OCTET_RE, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
 /**
  * Check the head of the last successful parse. Returns the RequestHead, or an error status
  * (400, 413, 417, 501) with the reason in `headError`. `maxBodySize` 0 means no limit.
@@ -192,7 +205,7 @@ export function readHead(maxBodySize: number): RequestHead | number {
   if (host !== null && host !== "" && (!HOST_RE.test(host) || !hostParses(host))) {
     return fail(400, `invalid Host ${JSON.stringify(host.slice(0, 64))}`);
   }
-  if (absolute && !urlParses(target)) return fail(400, `absolute-form target is not a valid URL: ${target.slice(0, 64)}`);
+  if (absolute && !urlParses(escapeHighOctets(target))) return fail(400, `absolute-form target is not a valid URL: ${target.slice(0, 64)}`);
 
   let bodyKind = BODY_NONE;
   if (te !== null) {
@@ -228,11 +241,12 @@ export function readHead(maxBodySize: number): RequestHead | number {
   };
 }
 
-const REQUEST_LINE_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ +[^ ]+ +HTTP\/(\d+)\.\d+\r?$/;
+// RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT, one digit each side.
+const REQUEST_LINE_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ +[^ ]+ +HTTP\/([0-9])\.[0-9]\r?$/;
 
 /**
- * For a head the parser rejected: 505 when the request line is well-formed but names a major
- * version other than 1 (the parser accepts only HTTP/1.x), else 400.
+ * For a head the parser rejected: 505 when the request line is well-formed, version included,
+ * but names a major version other than 1 (the parser accepts only HTTP/1.x), else 400.
  */
 export function rejectStatus(bytes: Uint8Array): number {
   const lf = bytes.indexOf(0x0a);
@@ -240,4 +254,31 @@ export function rejectStatus(bytes: Uint8Array): number {
   const m = REQUEST_LINE_RE.exec(line);
   if (m !== null && m[1] !== "1") return fail(505, `HTTP version ${m[1]} is not supported`);
   return fail(400, "malformed request head");
+}
+
+// RFC 9110 §5.6.2 tchar, by byte
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1;
+
+/**
+ * For a head that does not fit in `limit` bytes (`bytes` starts where the head does and holds at
+ * least `limit` bytes, or the whole head): 431 when a line ends within the limit, so the header
+ * section is what is long; else the request line is: 414 when the method ended within the limit
+ * (the target is what is long, RFC 9112 §3), 501 for a method that is all tchar but does not end
+ * within it (RFC 9112 §3: an unrecognised method), 400 for one that is not a token at all.
+ */
+export function headTooLarge(bytes: Uint8Array, limit: number): number {
+  let start = 0; // one empty line before the request line is ignored (RFC 9112 §2.2), as the parser does
+  if (bytes[0] === 0x0d && bytes[1] === 0x0a) start = 2;
+  else if (bytes[0] === 0x0a) start = 1;
+  const line = bytes.subarray(start, limit);
+  if (line.indexOf(0x0a) >= 0) return fail(431, `request head over ${limit} bytes`);
+  const sp = line.indexOf(0x20);
+  const method = sp < 0 ? line : line.subarray(0, sp);
+  for (let i = 0; i < method.length; i++) {
+    if (TCHAR[method[i]!] === 0) return fail(400, "malformed request line");
+  }
+  if (sp < 0) return fail(501, `a method over ${limit} bytes`);
+  if (sp === 0) return fail(400, "malformed request line");
+  return fail(414, `request line over ${limit} bytes`);
 }

@@ -31,10 +31,24 @@ const W_MINOR_VERSION = 4;
 const W_HEADER_COUNT = 5;
 const W_HEADERS = 6; // then per header: name off, name len, value off, value len
 const WORDS_PER_HEADER = 4;
-const W_DECODED_BYTES = 0; // pg_decode_chunked's decoded byte count
-// struct phr_chunked_decoder on wasm32 (wasm/src/phr.h): size_t, three chars, padding, two uint64.
-const DECODER_BYTES = 24;
-const DECODER_CONSUME_TRAILER = 4;
+const W_DECODED_BYTES = 0; // pg_decode_chunked: payload bytes of this call
+const W_IN_DATA = 1; // pg_decode_chunked: 1 when it stopped inside chunk data
+
+// pg_decode_chunked's errors (PG_CHUNKED_*); -2 is PARSE_PARTIAL.
+/** The body breaks the RFC 9112 §7.1 grammar. */
+export const CHUNKED_MALFORMED = -1;
+/** More than CHUNK_EXT_MAX_BYTES of chunk extensions in one body. */
+export const CHUNKED_EXT_TOO_LONG = -4;
+/** More than TRAILER_MAX_BYTES of trailer section. */
+export const CHUNKED_TRAILER_TOO_LONG = -5;
+/** At least 100 KiB of framing that is over 75% of the bytes read (picohttpparser's rule). */
+export const CHUNKED_MOSTLY_FRAMING = -6;
+/** The chunk sizes declared so far add up to more than the decoder's maxBytes. */
+export const CHUNKED_TOO_LARGE = -7;
+/** PG_MAX_CHUNK_EXT_BYTES: chunk-extension bytes one body may carry (Node: 16 KiB, CVE-2024-22019). */
+export const CHUNK_EXT_MAX_BYTES = 16 * 1024;
+/** PG_MAX_TRAILER_BYTES: trailer-section bytes one body may carry. */
+export const TRAILER_MAX_BYTES = 16 * 1024;
 
 /** Scratch for parseRequestBytes; grown to the largest head seen, in these steps. */
 const SCRATCH_STEP_BYTES = 64 * 1024;
@@ -55,7 +69,7 @@ export interface ParserExports {
   phr_decode_chunked_is_in_data(decoder: number): number;
   pg_result(): number;
   pg_parse_request(buf: number, len: number, lastLen: number): number;
-  pg_chunked_new(consumeTrailer: number): number;
+  pg_chunked_new(consumeTrailer: number, maxBody: number): number;
   pg_chunked_free(decoder: number): void;
   pg_decode_chunked(decoder: number, buf: number, len: number): number;
   pg_simd(): number;
@@ -113,7 +127,7 @@ let memoryBytes = new Uint8Array(0);
 let latin1: (start: number, end: number) => string = () => ""; // over the same memory
 let words = new Uint32Array(0); // the result area
 let pgParseRequest: (buf: number, len: number, lastLen: number) => number = () => PARSE_ERROR;
-let pgDecodeChunked: (decoder: number, buf: number, len: number) => number = () => PARSE_ERROR;
+let pgDecodeChunked: (decoder: number, buf: number, len: number) => number = () => CHUNKED_MALFORMED;
 let scratchPtr = 0;
 let scratchSize = 0;
 let piecePtr = 0;
@@ -272,36 +286,52 @@ export function headerNameIs(i: number, lower: string): boolean {
 const undisposed = new FinalizationRegistry<number>((decoder) => (wasm as ParserExports).pg_chunked_free(decoder));
 
 /**
- * Chunked body decoder (consume_trailer = 1 by default), picohttpparser's phr_decode_chunked
- * over input the caller keeps: each call copies `input` into wasm memory piece by piece, decodes
- * there in place, and hands the decoded payload out as copies. The decoder's state lives in wasm
- * memory until dispose(); one that is collected undisposed is freed then, so a forgotten
- * dispose() cannot slowly fill the fixed memory. reset() readies it for the next body.
+ * Chunked body decoder: pg_decode_chunked (wasm/src/batch.h), which accepts exactly the RFC 9112
+ * §7.1 grammar (chunk extensions and trailer lines included) where picohttpparser's
+ * phr_decode_chunked is lax, over input the caller keeps. Each call copies `input` into wasm
+ * memory piece by piece, decodes there in place, and hands the decoded payload out as copies.
+ * consumeTrailer (default true) as picohttpparser's consume_trailer; maxBytes > 0 refuses a body
+ * whose declared chunk sizes add up to more, as soon as such a size is read. The decoder's state
+ * lives in wasm memory until dispose(); one that is collected undisposed is freed then, so a
+ * forgotten dispose() cannot slowly fill the fixed memory. reset() readies it for the next body.
  */
 export class ChunkedDecoder {
   #decoder: number;
+  #inData = false;
   readonly #consumeTrailer: boolean;
+  readonly #maxBytes: number;
 
-  constructor(consumeTrailer = true) {
-    const e = wasm ?? load();
+  constructor(consumeTrailer = true, maxBytes = 0) {
     this.#consumeTrailer = consumeTrailer;
-    this.#decoder = e.pg_chunked_new(consumeTrailer ? 1 : 0);
-    if (this.#decoder === 0) throw new RangeError("pronghorn: no wasm parser memory left for a chunked decoder");
+    this.#maxBytes = maxBytes;
+    this.#decoder = ChunkedDecoder.#allocate(consumeTrailer, maxBytes);
     undisposed.register(this, this.#decoder, this);
   }
 
-  /** Start over for a new body (same consumeTrailer), as a fresh decoder would. */
+  static #allocate(consumeTrailer: boolean, maxBytes: number): number {
+    const e = wasm ?? load();
+    const decoder = e.pg_chunked_new(consumeTrailer ? 1 : 0, maxBytes);
+    if (decoder === 0) throw new RangeError("pronghorn: no wasm parser memory left for a chunked decoder");
+    return decoder;
+  }
+
+  /** Start over for a new body (same consumeTrailer and maxBytes), as a fresh decoder would. */
   reset(): void {
     if (this.#decoder === 0) throw new Error("pronghorn: ChunkedDecoder used after dispose()");
-    memoryBytes.fill(0, this.#decoder, this.#decoder + DECODER_BYTES);
-    memoryBytes[this.#decoder + DECODER_CONSUME_TRAILER] = this.#consumeTrailer ? 1 : 0;
+    const fresh = ChunkedDecoder.#allocate(this.#consumeTrailer, this.#maxBytes);
+    undisposed.unregister(this);
+    (wasm as ParserExports).pg_chunked_free(this.#decoder);
+    this.#decoder = fresh;
+    this.#inData = false;
+    undisposed.register(this, fresh, this);
   }
 
   /**
    * Decode the next piece of the body. Decoded payload is handed to onData (bytes the caller owns,
-   * i.e. a copy, never a view into wasm memory). Returns PARSE_ERROR, PARSE_PARTIAL (all of `input`
-   * consumed, need more), or n >= 0: the body is complete and the LAST n bytes of `input` are not
-   * part of it (the next pipelined request). Payload decoded in the piece that fails is dropped.
+   * i.e. a copy, never a view into wasm memory). Returns a negative CHUNKED_* error, PARSE_PARTIAL
+   * (all of `input` consumed, need more), or n >= 0: the body is complete and the LAST n bytes of
+   * `input` are not part of it (the next pipelined request). Payload decoded in the piece that
+   * fails is dropped.
    */
   decode(input: Uint8Array, onData: (payload: Uint8Array) => void): number {
     if (this.#decoder === 0) throw new Error("pronghorn: ChunkedDecoder used after dispose()");
@@ -312,7 +342,8 @@ export class ChunkedDecoder {
       memoryBytes.set(input.subarray(pos, pos + n), piecePtr);
       pos += n;
       const ret = pgDecodeChunked(this.#decoder, piecePtr, n);
-      if (ret === PARSE_ERROR) return PARSE_ERROR;
+      this.#inData = words[W_IN_DATA] === 1;
+      if (ret < 0 && ret !== PARSE_PARTIAL) return ret;
       const decoded = words[W_DECODED_BYTES]!;
       // onData may re-enter (another connection's decode); nothing in wasm memory is read after it.
       if (decoded > 0) onData(memoryBytes.slice(piecePtr, piecePtr + decoded));
@@ -321,9 +352,9 @@ export class ChunkedDecoder {
     return PARSE_PARTIAL;
   }
 
+  /** Whether the last decode() stopped inside chunk data. */
   get inData(): boolean {
-    if (this.#decoder === 0) return false;
-    return (wasm as ParserExports).phr_decode_chunked_is_in_data(this.#decoder) !== 0;
+    return this.#decoder !== 0 && this.#inData;
   }
 
   dispose(): void {
@@ -334,3 +365,13 @@ export class ChunkedDecoder {
   }
 }
 
+/** A short reason for a negative ChunkedDecoder.decode() result, for the log line. */
+export function chunkedError(code: number): string {
+  switch (code) {
+    case CHUNKED_EXT_TOO_LONG: return `chunk extensions over ${CHUNK_EXT_MAX_BYTES} bytes`;
+    case CHUNKED_TRAILER_TOO_LONG: return `trailer section over ${TRAILER_MAX_BYTES} bytes`;
+    case CHUNKED_MOSTLY_FRAMING: return "chunked body that is mostly framing";
+    case CHUNKED_TOO_LARGE: return "chunk size over the body limit";
+    default: return "malformed chunked request body";
+  }
+}

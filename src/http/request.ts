@@ -7,7 +7,7 @@
  * src/request.ts. The prototype chains to the platform's Request, so `instanceof Request` holds.
  * Measured on Node 20: `new Request(url)` alone costs ~3 µs, more than the rest of a request.
  */
-import type { RequestHead } from "./framing.js";
+import { escapeHighOctets, type RequestHead } from "./framing.js";
 import { concat, type RequestBody } from "./body.js";
 import { forwardToPlatform } from "./lazy-platform.js";
 
@@ -20,12 +20,12 @@ const PLAIN_HOST_RE = /^[a-z0-9.-]+(?::[0-9]{1,5})?$/;
 
 /** request.url as the platform would serialise it, cheaply when nothing needs normalising. */
 export function requestUrl(head: RequestHead, defaultHost: string): string {
-  if (head.absolute) return normalise(head.target);
+  if (head.absolute) return normalise(escapeHighOctets(head.target));
   const host = head.host !== null && head.host !== "" ? head.host : defaultHost;
   const target = head.target === "*" ? "/*" : head.target;
   const raw = `http://${host}${target}`;
   if (PLAIN_HOST_RE.test(host) && !host.endsWith(":80") && !UNSAFE_TARGET_RE.test(target)) return raw;
-  return normalise(raw);
+  return normalise(escapeHighOctets(raw));
 }
 
 function normalise(url: string): string {

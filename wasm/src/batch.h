@@ -18,7 +18,7 @@
  *
  * An obs-fold continuation line (phr_header.name == NULL) has name offset PG_NO_NAME and name
  * length 0; its value keeps the line's leading SP/HT.
- * Chunked decoding reuses word 0 for the decoded byte count (see pg_decode_chunked).
+ * Chunked decoding reuses words 0-2 (see pg_decode_chunked).
  */
 #ifndef PG_BATCH_H
 #define PG_BATCH_H
@@ -43,14 +43,65 @@ uint32_t *pg_result(void);
  * is undefined. last_len as for phr_parse_request. */
 int pg_parse_request(const char *buf, size_t len, size_t last_len);
 
-/* allocates a zero-filled phr_chunked_decoder with consume_trailer set as given; NULL on OOM */
-struct phr_chunked_decoder *pg_chunked_new(int consume_trailer);
-void pg_chunked_free(struct phr_chunked_decoder *decoder);
+/* ---- the server's chunked decoder ----
+ *
+ * phr_decode_chunked keeps upstream's acceptance rules (anything between the chunk size and CR,
+ * trailer lines unchecked). The server decodes with its own strict state machine instead, with
+ * the same in-place contract, that accepts exactly RFC 9112 §7.1:
+ *
+ *   chunked-body   = *chunk last-chunk trailer-section CRLF
+ *   chunk          = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+ *   chunk-size     = 1*HEXDIG                      (a value that fits size_t)
+ *   chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+ *   chunk-ext-name = token
+ *   chunk-ext-val  = token / quoted-string         (RFC 9110 §5.6.4, quoted-pair included)
+ *   trailer-section = *( field-line CRLF )
+ *   field-line     = field-name ":" OWS field-value OWS
+ *
+ * Every line ends in CRLF (no bare LF, no bare CR); a trailer line starting with SP/HTAB
+ * (obs-fold) or without a token and a colon (a request line, say) is an error. On top of the
+ * grammar: at most PG_MAX_CHUNK_EXT_BYTES of chunk extensions and PG_MAX_TRAILER_BYTES of
+ * trailer section per body, the sum of the declared chunk sizes at most max_body (checked as
+ * soon as a chunk-size ends, before its data arrives), and phr_decode_chunked's defence against
+ * a stream that is mostly framing. */
 
-/* phr_decode_chunked over [buf, buf+len): returns what phr_decode_chunked returns
- * (-1, -2, or the number of bytes left after the body); the decoded byte count
- * (phr_decode_chunked's *bufsz on return) is written to result word 0. */
-int pg_decode_chunked(struct phr_chunked_decoder *decoder, char *buf, size_t len);
+/* chunk-extension bytes (all from the end of a chunk-size to its CR) one body may carry; Node
+ * caps them at 16 KiB per message since CVE-2024-22019 */
+#define PG_MAX_CHUNK_EXT_BYTES (16 * 1024)
+/* trailer-section bytes, its CRLFs included, one body may carry */
+#define PG_MAX_TRAILER_BYTES (16 * 1024)
+
+/* pg_decode_chunked's errors (-2 means more data, as for phr_decode_chunked) */
+#define PG_CHUNKED_MALFORMED (-1)
+#define PG_CHUNKED_EXT_TOO_LONG (-4)
+#define PG_CHUNKED_TRAILER_TOO_LONG (-5)
+#define PG_CHUNKED_MOSTLY_FRAMING (-6)
+#define PG_CHUNKED_TOO_LARGE (-7)
+
+struct pg_chunked {
+    uint64_t max_body;        /* 0: no limit */
+    uint64_t declared;        /* sum of the chunk sizes read so far */
+    uint64_t total_read;      /* bytes given to pg_decode_chunked */
+    uint64_t total_overhead;  /* of those, bytes that were not payload */
+    size_t bytes_left_in_chunk;
+    uint32_t ext_bytes;
+    uint32_t trailer_bytes;
+    uint8_t consume_trailer;
+    uint8_t state;
+    uint8_t has_digit;
+};
+
+/* allocates a decoder ready for a body; consume_trailer as for phr_chunked_decoder; max_body is
+ * a double so that JS can pass any safe integer (0, negative or NaN: no limit). NULL on OOM */
+struct pg_chunked *pg_chunked_new(int consume_trailer, double max_body);
+void pg_chunked_free(struct pg_chunked *decoder);
+
+/* decodes [buf, buf+len) in place, as phr_decode_chunked does: returns -2 if more data is
+ * needed, a negative PG_CHUNKED_* error, or the number of bytes left after the body (they start
+ * right after the payload). Result word 0 gets the payload byte count of this call, word 1 is 1
+ * when the decoder stopped inside chunk data, word 2 its bytes_left_in_chunk. Payload decoded
+ * by a call that fails is still counted in word 0. */
+int pg_decode_chunked(struct pg_chunked *decoder, char *buf, size_t len);
 
 /* 1 if the SIMD128 scans were compiled in, 0 for the scalar build */
 int pg_simd(void);

@@ -15,6 +15,7 @@ async function load(file) {
   const e = instance.exports;
   e._initialize?.();
   const out = e.malloc(64 + 16 * 300);
+  const dec = e.malloc(32);
   const api = {
     e,
     u8: () => new Uint8Array(e.memory.buffer),
@@ -59,30 +60,43 @@ async function load(file) {
       const ret = e.phr_parse_headers(buf, input.length, out + 64, out + 24, lastLen);
       return ret > 0 ? { ret, headers: api.headers(api.u32()[(out + 24) / 4]) } : { ret };
     },
-    // whole input at once, or one byte per call up to the body's last byte (like test.c)
+    // phr_decode_chunked: whole input at once, or one byte per call up to the body's last byte (like test.c)
     chunked(input, consumeTrailer, bytewise, expectRet) {
-      const dec = e.pg_chunked_new(consumeTrailer ? 1 : 0);
+      api.u8().fill(0, dec, dec + 32); // struct phr_chunked_decoder, 24 bytes on wasm32
+      api.u8()[dec + 4] = consumeTrailer ? 1 : 0;
       const buf = api.place(input);
-      let ret, ready = 0;
+      const call = (at, n) => {
+        api.u32()[(out + 32) / 4] = n;
+        const r = e.phr_decode_chunked(dec, at, out + 32);
+        return [r, api.u32()[(out + 32) / 4]];
+      };
+      let ret, ready = 0, n;
       if (!bytewise) {
-        ret = e.pg_decode_chunked(dec, buf, input.length);
-        ready = api.u32()[e.pg_result() / 4];
+        [ret, ready] = call(buf, input.length);
       } else {
         const until = expectRet >= 0 ? input.length - expectRet - 1 : input.length;
         ret = -2;
         for (let i = 0; i < until && ret === -2; ++i) {
           api.u8()[buf + ready] = input[i];
-          ret = e.pg_decode_chunked(dec, buf + ready, 1);
-          ready += api.u32()[e.pg_result() / 4];
+          [ret, n] = call(buf + ready, 1);
+          ready += n;
         }
         if (expectRet >= 0 && ret === -2) {
           api.u8().set(input.subarray(until), buf + ready);
-          ret = e.pg_decode_chunked(dec, buf + ready, input.length - until);
-          ready += api.u32()[e.pg_result() / 4];
+          [ret, n] = call(buf + ready, input.length - until);
+          ready += n;
         }
       }
-      e.pg_chunked_free(dec);
       return { ret, decoded: api.str(buf, ready), rest: ret >= 0 ? api.str(buf + ready, ret) : null };
+    },
+    // pg_decode_chunked, the server's strict decoder, all at once
+    strictChunked(input, consumeTrailer) {
+      const d = e.pg_chunked_new(consumeTrailer ? 1 : 0, 0);
+      const buf = api.place(input);
+      const ret = e.pg_decode_chunked(d, buf, input.length);
+      const ready = api.u32()[e.pg_result() / 4];
+      e.pg_chunked_free(d);
+      return { ret, decoded: api.str(buf, ready) };
     },
   };
   return api;
@@ -131,7 +145,7 @@ for (let i = 0; i < iterations; ++i) {
   const cut = rand(3) === 0 ? input.subarray(0, rand(input.length + 1)) : input;
   const lastLen = rand(4) === 0 ? rand(cut.length + 1) : 0;
   const ct = rand(2);
-  const run = (m) => [m.request(cut, lastLen), m.response(cut, lastLen), m.headersFn(cut, lastLen), m.chunked(cut, ct, false, 0)];
+  const run = (m) => [m.request(cut, lastLen), m.response(cut, lastLen), m.headersFn(cut, lastLen), m.chunked(cut, ct, false, 0), m.strictChunked(cut, ct)];
   const a = run(modules.simd), b = run(modules.scalar);
   stats[`${a[0].ret > 0 ? "ok" : a[0].ret}/${a[3].ret >= 0 ? "ok" : a[3].ret}`] = (stats[`${a[0].ret > 0 ? "ok" : a[0].ret}/${a[3].ret >= 0 ? "ok" : a[3].ret}`] ?? 0) + 1;
   if (!eq(a, b)) {

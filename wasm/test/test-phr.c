@@ -5,7 +5,8 @@
  * Runs every row of the case table (cases.json via build/cases.h) with its input placed right
  * before a PROT_NONE page, so any read past the input crashes, then the cases too large for the
  * table: the chunked overhead limit (up to 1,000,000 one-byte chunks) and the batch entry points'
- * header cap and result layout. Prints one line per failure and a final
+ * header cap and result layout, and the server's strict chunked decoder (pg_decode_chunked: the
+ * RFC 9112 §7.1 grammar, its limits, whole and one byte per call). Prints one line per failure and a final
  * "native[<build>]: N passed, M failed"; exits 1 if anything failed.
  */
 #define _GNU_SOURCE
@@ -258,6 +259,212 @@ static ssize_t overhead_run(size_t chunk_len, size_t chunk_count, const char *ex
     return phr_decode_chunked(&dec, buf, &bufsz);
 }
 
+
+/* ---- the server's strict chunked decoder (batch.h) ---- */
+
+/* Runs pg_decode_chunked over `in` whole, then one byte per call, and checks both give `want`
+ * (for a body that completes, the bytes left after it) and, when `payload` is not NULL, that
+ * payload. */
+static void strict_case(const char *what, const char *in, size_t len, int consume, double max, int want,
+                        const char *payload)
+{
+    char name[160];
+    snprintf(name, sizeof(name), "pg_decode_chunked: %s", what);
+    begin(name);
+    struct pg_chunked *d = pg_chunked_new(consume, max);
+    char *buf = guarded(in, len);
+    int r = pg_decode_chunked(d, buf, len);
+    size_t got = pg_result()[0];
+    CHECK(r == want, "whole: ret %d, want %d", r, want);
+    if (payload != NULL && r >= 0)
+        CHECK(same(buf, got, payload, strlen(payload)), "whole: payload '%.*s'", (int)got, buf);
+    if (r >= 0)
+        CHECK(same(buf + got, (size_t)r, in + len - (size_t)r, (size_t)r), "whole: leftover");
+    pg_chunked_free(d);
+
+    d = pg_chunked_new(consume, max);
+    buf = guarded(in, len);
+    size_t ready = 0, i;
+    r = -2;
+    for (i = 0; i < len && r == -2; ++i) {
+        buf[ready] = in[i];
+        r = pg_decode_chunked(d, buf + ready, 1);
+        ready += pg_result()[0];
+    }
+    if (r == 0)
+        r = (int)(len - i); /* the body ended at byte i - 1 */
+    CHECK(r == want, "bytewise: ret %d, want %d", r, want);
+    if (payload != NULL && r >= 0)
+        CHECK(same(buf, ready, payload, strlen(payload)), "bytewise: payload '%.*s'", (int)ready, buf);
+    pg_chunked_free(d);
+    end();
+}
+
+#define STRICT(what, lit, consume, max, want, payload)                                                              \
+    strict_case(what, lit, sizeof(lit) - 1, consume, max, want, payload)
+
+/* `count` copies of `unit` then `tail`, in a malloc'ed buffer (*len set) */
+static char *repeat(const char *unit, size_t count, const char *tail, size_t *len)
+{
+    size_t u = strlen(unit), t = strlen(tail);
+    char *out = malloc(u * count + t + 1);
+    for (size_t i = 0; i < count; ++i)
+        memcpy(out + i * u, unit, u);
+    memcpy(out + u * count, tail, t + 1);
+    *len = u * count + t;
+    return out;
+}
+
+static void strict_chunked_cases(void)
+{
+    /* RFC 9112 §7.1 accepts */
+    STRICT("a plain body", "3\r\nabc\r\n0\r\n\r\n", 1, 0, 0, "abc");
+    STRICT("the bytes after the body are left", "3\r\nabc\r\n0\r\n\r\nNEXT", 1, 0, 4, "abc");
+    STRICT("leading zeros", "0003\r\nabc\r\n000\r\n\r\n", 1, 0, 0, "abc");
+    STRICT("upper- and lower-case hex", "A\r\n0123456789\r\nb\r\n0123456789a\r\n0\r\n\r\n", 1, 0, 0,
+           "01234567890123456789a");
+    STRICT("an extension name", "3;a\r\nabc\r\n0;z\r\n\r\n", 1, 0, 0, "abc");
+    STRICT("an extension with a token value", "3;a=b\r\nabc\r\n0\r\n\r\n", 1, 0, 0, "abc");
+    STRICT("extensions with BWS everywhere it may be", "3 \t; a \t= b ;c; d=e\r\nabc\r\n0\r\n\r\n", 1, 0, 0, "abc");
+    STRICT("a quoted value with SP, a quoted-pair and obs-text", "3;a=\"x y\\\"\\\\\xe9\"\r\nabc\r\n0\r\n\r\n", 1, 0,
+           0, "abc");
+    STRICT("an empty quoted value, then another extension", "3;a=\"\";b\r\nabc\r\n0\r\n\r\n", 1, 0, 0, "abc");
+    STRICT("trailer fields", "3\r\nabc\r\n0\r\nT: 1\r\nU:\r\nV:\tx y \xff \r\n\r\n", 1, 0, 0, "abc");
+    STRICT("consume_trailer 0 leaves the trailer section", "3\r\nabc\r\n0\r\nT: 1\r\n\r\n", 0, 0, 8, "abc");
+    STRICT("consume_trailer 0 stops after the last-chunk line", "0\r\n", 0, 0, 0, "");
+    STRICT("an incomplete body", "3\r\nab", 1, 0, -2, NULL);
+
+    /* chunk-size */
+    STRICT("no size", "\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("0x3", "0x3\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("+3", "+3\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("-3", "-3\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a leading space", " 3\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a size that overflows size_t", "10000000000000000\r\n", 1, 0, -1, NULL);
+    STRICT("junk after the size", "3x\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("BWS after the size without a ';'", "3 \r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a bare LF after the size", "3\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a bare CR after the size", "3\rabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("CR CR LF after the size", "3\r\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a NUL after the size", "3\0\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+
+    /* chunk data */
+    STRICT("no CRLF after the data", "3\r\nabcXX0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a bare LF after the data", "3\r\nabc\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a bare CR after the data", "3\r\nabc\r0\r\n\r\n", 1, 0, -1, NULL);
+
+    /* chunk-ext */
+    STRICT("an empty extension", "3;\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("two ';'", "3;;a\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("no name", "3;=b\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("no value after '='", "3;a=\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("BWS after the name, then CR", "3;a \r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("BWS after the value, then CR", "3;a=b \r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("two names", "3;a b\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("two values", "3;a=b c\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a non-tchar in the name", "3;a@b\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a non-tchar in a token value", "3;a=b/c\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a token then a quoted-string", "3;a=b\"c\"\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a quoted-string then a token", "3;a=\"b\"c\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("an unterminated quoted-string", "3;a=\"b\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a CRLF inside a quoted-string", "3;a=\"\r\n\"\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a CTL inside a quoted-string", "3;a=\"\x01\"\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("DEL in a quoted-pair", "3;a=\"\\\x7f\"\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a bare LF ending an extension", "3;a=b\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("obs-text in a name", "3;\xe9\r\nabc\r\n0\r\n\r\n", 1, 0, -1, NULL);
+
+    /* trailer-section */
+    STRICT("a request line among the trailers", "0\r\nGET / HTTP/1.1\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a trailer starting with SP", "0\r\n X: y\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("an obs-fold trailer line", "0\r\nX: y\r\n z\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a space before the colon", "0\r\nX : y\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("no colon", "0\r\nX\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("an empty name", "0\r\n: y\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a bare CR in a value", "0\r\nX: a\rb\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("a bare LF ending a trailer line", "0\r\nX: y\n\r\n", 1, 0, -1, NULL);
+    STRICT("a bare LF ending the trailer section", "0\r\nX: y\r\n\n", 1, 0, -1, NULL);
+    STRICT("a bare LF as the whole trailer section", "0\r\n\n", 1, 0, -1, NULL);
+    STRICT("NUL in a value", "0\r\nX: a\0b\r\n\r\n", 1, 0, -1, NULL);
+    STRICT("DEL in a value", "0\r\nX: a\x7f\r\n\r\n", 1, 0, -1, NULL);
+
+    /* limits */
+    STRICT("max_body: exactly the limit", "5\r\nabcde\r\n5\r\nfghij\r\n0\r\n\r\n", 1, 10, 0, "abcdefghij");
+    STRICT("max_body: a size past it, before its data", "5\r\nabcde\r\n6\r\n", 1, 10, PG_CHUNKED_TOO_LARGE, NULL);
+    STRICT("max_body: a size past it, at the end of the digits", "b;", 1, 10, PG_CHUNKED_TOO_LARGE, NULL);
+    STRICT("max_body: NaN is no limit", "5\r\nabcde\r\n0\r\n\r\n", 1, 0.0 / 0.0, 0, "abcde");
+    {
+        size_t len;
+        char *in;
+        /* one chunk line with exactly PG_MAX_CHUNK_EXT_BYTES of extension, then one more byte */
+        in = repeat("a", PG_MAX_CHUNK_EXT_BYTES - 1, "\r\nx\r\n0\r\n\r\n", &len);
+        in[0] = ';';
+        char *body = malloc(len + 2);
+        body[0] = '1';
+        memcpy(body + 1, in, len + 1);
+        strict_case("chunk-ext: exactly the cap", body, len + 1, 1, 0, 0, "x");
+        free(in);
+        free(body);
+        in = repeat("a", PG_MAX_CHUNK_EXT_BYTES + 1, "", &len);
+        in[0] = ';';
+        body = malloc(len + 2);
+        body[0] = '1';
+        memcpy(body + 1, in, len + 1);
+        strict_case("chunk-ext: one byte over the cap, before the line ends", body, len + 1, 1, 0,
+                    PG_CHUNKED_EXT_TOO_LONG, NULL);
+        free(in);
+        free(body);
+        /* the cap is per body: 800 chunks with a 21-byte extension each */
+        in = repeat("1;aaaaaaaaaaaaaaaaaaaa\r\nx\r\n", 800, "0\r\n\r\n", &len);
+        strict_case("chunk-ext: the cap counts every chunk of the body", in, len, 1, 0, PG_CHUNKED_EXT_TOO_LONG, NULL);
+        free(in);
+        in = repeat("X: y\r\n", PG_MAX_TRAILER_BYTES / 6, "\r\n", &len);
+        body = malloc(len + 4);
+        memcpy(body, "0\r\n", 3);
+        memcpy(body + 3, in, len + 1);
+        strict_case("trailer-section: under the cap", body, len + 3, 1, 0, 0, "");
+        free(in);
+        free(body);
+        in = repeat("X: y\r\n", PG_MAX_TRAILER_BYTES / 6 + 1, "\r\n", &len);
+        body = malloc(len + 4);
+        memcpy(body, "0\r\n", 3);
+        memcpy(body + 3, in, len + 1);
+        strict_case("trailer-section: over the cap", body, len + 3, 1, 0, PG_CHUNKED_TRAILER_TOO_LONG, NULL);
+        free(in);
+        free(body);
+        /* phr_decode_chunked's defence against a stream that is mostly framing, kept */
+        in = repeat("1\r\nA\r\n", 100000, "", &len);
+        begin("pg_decode_chunked: mostly framing (100,000 1-byte chunks, incomplete)");
+        {
+            struct pg_chunked *d = pg_chunked_new(1, 0);
+            char *buf = guarded(in, len);
+            CHECK(pg_decode_chunked(d, buf, len) == PG_CHUNKED_MOSTLY_FRAMING, "want PG_CHUNKED_MOSTLY_FRAMING");
+            pg_chunked_free(d);
+            d = pg_chunked_new(1, 0);
+            char ten[] = "a\r\n0123456789\r\n";
+            int r = -2;
+            for (int i = 0; i < 100000 && r == -2; ++i) {
+                memcpy(buf, ten, sizeof(ten) - 1);
+                r = pg_decode_chunked(d, buf, sizeof(ten) - 1);
+            }
+            CHECK(r == -2, "10-byte chunks pass, ret %d", r);
+            pg_chunked_free(d);
+        }
+        end();
+        free(in);
+    }
+    begin("pg_decode_chunked: result words report chunk data in progress");
+    {
+        struct pg_chunked *d = pg_chunked_new(1, 0);
+        char b1[] = "5\r\nhe", b2[] = "llo\r\n";
+        CHECK(pg_decode_chunked(d, b1, 5) == -2 && pg_result()[0] == 2, "first part");
+        CHECK(pg_result()[1] == 1 && pg_result()[2] == 3, "in data, 3 bytes left");
+        CHECK(pg_decode_chunked(d, b2, 5) == -2 && pg_result()[0] == 3, "second part");
+        CHECK(pg_result()[1] == 0 && pg_result()[2] == 0, "not in data after the chunk's CRLF");
+        pg_chunked_free(d);
+    }
+    end();
+}
+
 static void generated_cases(void)
 {
     begin("chunked overhead: 10,000 x 100-byte chunks pass");
@@ -363,21 +570,7 @@ static void generated_cases(void)
         CHECK(w[10] == PG_NO_NAME && w[11] == 0 && w[12] == 25 && w[13] == 3, "obs-fold words");
     }
     end();
-    begin("pg_chunked_new / pg_decode_chunked / pg_chunked_free");
-    {
-        struct phr_chunked_decoder *d = pg_chunked_new(1);
-        CHECK(d != NULL && d->consume_trailer == 1 && d->_state == 0 && d->bytes_left_in_chunk == 0, "new decoder");
-        char body[] = "3\r\nabc\r\n0\r\n\r\nNEXT";
-        CHECK(pg_decode_chunked(d, body, sizeof(body) - 1) == 4 && pg_result()[0] == 3, "decode");
-        CHECK(memcmp(body, "abcNEXT", 7) == 0, "payload then leftover");
-        pg_chunked_free(d);
-        d = pg_chunked_new(0);
-        char body2[] = "3\r\nabc\r\n0\r\nT: 1\r\n\r\n";
-        CHECK(d != NULL && pg_decode_chunked(d, body2, sizeof(body2) - 1) == 8 && pg_result()[0] == 3,
-              "consume_trailer 0 leaves the trailer");
-        pg_chunked_free(d);
-    }
-    end();
+    strict_chunked_cases();
     begin("pg_simd reports the build");
     CHECK(pg_simd() == pg_phr_simd(), "pg_simd");
 #ifdef PG_SIMD_EMULATE
