@@ -97,9 +97,16 @@ export function runtimeRunsTypeScript(runtime = RUNTIME) {
   return major >= 24 || (major === 23 && minor >= 6) || (major === 22 && minor >= 18);
 }
 
-/** A fresh temporary directory, removed by the caller (or left in /tmp). */
+const madeDirs = [];
+process.on("exit", () => {
+  for (const dir of madeDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed when the test process exits. */
 export function tmpdir(prefix = "pronghorn-") {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
 }
 
 /** Write an app module into a temp dir and return its path. */
@@ -427,4 +434,70 @@ export function waitForOutput(server, re, timeoutMs = 20000) {
     server.proc.stderr.on("data", check);
     check();
   });
+}
+
+/** The pids of a server's workers (the supervisor's children, from /proc; Linux only). */
+export function workerPids(server) {
+  try {
+    return fs.readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** A process's resident set size in bytes (VmRSS in /proc/PID/status; Linux only), or NaN. */
+export function rssBytes(pid) {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** How many TCP connections (not listeners; not the unix sockets a runtime keeps for itself)
+ *  a process holds open: its socket fds (/proc/PID/fd) found in /proc/net/tcp and tcp6. Linux only. */
+export function tcpConnectionCount(pid) {
+  const inodes = new Set();
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  let n = 0;
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = fs.readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[3] !== "0A" && inodes.has(f[9])) n++; // 0A: LISTEN
+    }
+  }
+  return n;
+}
+
+/**
+ * For an app that counts its calls and answers GET /__calls with the count (not counted): send
+ * `bytes` on a raw connection, wait for the server to close it, and return the final (non-1xx)
+ * statuses and bodies in order, every response, the number of app calls the bytes caused, and
+ * the text received. Fails if the server did not close the connection.
+ */
+export async function countedExchange(server, bytes, opts = {}) {
+  const calls = async () => {
+    const r = await rawExchange(server, "GET /__calls HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    return Number(splitResponses(r.text)[0].body);
+  };
+  const before = await calls();
+  const r = await rawExchange(server, bytes, { timeoutMs: 4000, ...opts });
+  if (!r.closed) throw new Error(`the server did not close the connection (got ${JSON.stringify(r.text.slice(0, 300))})`);
+  const all = splitResponses(r.text, opts);
+  const final = all.filter((x) => !x.interim);
+  return { statuses: final.map((x) => x.status), bodies: final.map((x) => x.body), all, calls: (await calls()) - before, text: r.text };
 }
