@@ -179,9 +179,11 @@ export async function listenOn(where: net.ListenOptions | { handle: object }, ha
       server.off("error", reject);
       resolve();
     };
-    // A handle goes first with the backlog apart: Deno ignores `{ handle, backlog }`'s backlog.
+    // The backlog goes apart, as listen()'s second argument: Node's listen({ fd, backlog }) and
+    // Deno's { handle, backlog } ignore the one inside the options (node's lib/net.js takes an fd's
+    // backlog from the arguments only), and an fd listened on with 511 would cap --backlog.
     if ("handle" in where && where.handle) server.listen(where.handle as net.ListenOptions, options.backlog, listening);
-    else server.listen(where as net.ListenOptions, listening);
+    else server.listen(where as net.ListenOptions, options.backlog, listening);
   });
   server.on("error", () => {}); // accept(2) errors (EMFILE) must not kill the worker
   // `_handle` is private: see the file comment for why, and the fallback when it is absent.
