@@ -4,7 +4,8 @@
  * starts anything. Names and defaults follow Gazelle and plackup (the README's option
  * table); --graceful-timeout is the stop deadline Gazelle lacks.
  * Inherited listeners come from SERVER_STARTER_PORT (every entry, unlike Gazelle, which takes
- * one at random) or systemd's LISTEN_FDS (only when LISTEN_PID is ours), and win over --listen.
+ * one at random) or systemd's LISTEN_FDS (only when LISTEN_PID is set and ours, as
+ * sd_listen_fds(3) requires), and win over --listen.
  */
 import os from "node:os";
 import fs from "node:fs";
@@ -38,6 +39,8 @@ export interface Config {
   /** How long a stopping or retiring worker may take to finish its requests before its
    *  connections are closed; 0 = no deadline (Gazelle's behaviour). */
   gracefulTimeoutMs: number;
+  /** How long a new worker may take to load the app and listen; 0 = no deadline. */
+  startupTimeoutMs: number;
   /** -E: "development" logs each request and shows stacks; anything else does not. */
   env: string;
   /** --access-log FILE ("-" = stderr), if any. */
@@ -67,10 +70,16 @@ interface OptionSpec {
   short?: string;
   arg: string;
   kind: Kind;
+  /** The largest value a count accepts. */
+  max?: number;
   default: string;
   help: string;
   repeat?: boolean;
 }
+
+/** --workers beyond this is a typo (an extra digit), not a plan: each worker is a whole runtime
+ *  process of tens of MB, and an event-loop worker needs no more than one per core. */
+export const MAX_WORKERS = 1024;
 
 /** The option table: parsing, validation and --help all read it. */
 export const OPTIONS: readonly OptionSpec[] = [
@@ -80,7 +89,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: "listen", short: "l", arg: "ADDR", kind: "listen", default: "-", repeat: true, help: "HOST:PORT, :PORT, PORT, [V6]:PORT, /path.sock or unix:/path; repeatable" },
   { long: "socket", short: "S", arg: "PATH", kind: "listen", default: "-", repeat: true, help: "unix socket (same as --listen PATH)" },
   { long: "backlog", arg: "N", kind: "count", default: "1024", help: "listen backlog" },
-  { long: "workers", arg: "N", kind: "count", default: "CPU count", help: "worker processes" },
+  { long: "workers", arg: "N", kind: "count", max: MAX_WORKERS, default: "CPU count", help: `worker processes, at most ${MAX_WORKERS}` },
   { long: "timeout", arg: "SECS", kind: "secs", default: "300", help: "per read/write wait timeout" },
   { long: "max-reqs-per-child", arg: "N", kind: "count0", default: "0 (no limit)", help: "recycle a worker after N requests" },
   { long: "min-reqs-per-child", arg: "N", kind: "count", default: "-", help: "pick each worker's limit uniformly in [min, max]" },
@@ -92,6 +101,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: "max-header-size", arg: "BYTES", kind: "count", default: "16384", help: "request head limit (431 beyond it)" },
   { long: "max-body-size", arg: "BYTES", kind: "count0", default: "0 (no limit)", help: "request body limit (413 beyond it)" },
   { long: "graceful-timeout", arg: "SECS", kind: "secs0", default: "30", help: "deadline for a stopping worker's requests; 0 = none" },
+  { long: "startup-timeout", arg: "SECS", kind: "secs0", default: "60", help: "a new worker must load the app and listen within this; 0 = none" },
   { long: "env", short: "E", arg: "NAME", kind: "string", default: "development", help: "development logs requests to stderr and shows error stacks" },
   { long: "access-log", arg: "FILE", kind: "string", default: "-", help: "combined log format to FILE (- = stderr), in any env" },
 ];
@@ -163,14 +173,14 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
   const last = (long: string): string | undefined => values.get(long)?.at(-1);
   const num = (long: string, fallback: number): number => {
     const v = last(long);
-    return v === undefined ? fallback : checkNumber(typedAs.get(long)!, byLong.get(long)!.kind, v);
+    return v === undefined ? fallback : checkNumber(typedAs.get(long)!, byLong.get(long)!, v);
   };
 
   // Every value's syntax first (in table order), so `--workers four` is reported as that even
   // when the app is missing too.
   for (const [long, list] of values) {
     const kind = byLong.get(long)!.kind;
-    if (kind !== "string" && kind !== "file" && kind !== "listen") checkNumber(typedAs.get(long)!, kind, list.at(-1)!);
+    if (kind !== "string" && kind !== "file" && kind !== "listen") checkNumber(typedAs.get(long)!, byLong.get(long)!, list.at(-1)!);
   }
 
   // The app module.
@@ -248,6 +258,7 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
     maxHeaderSize: num("max-header-size", 16384),
     maxBodySize: num("max-body-size", 0),
     gracefulTimeoutMs: num("graceful-timeout", 30) * 1000,
+    startupTimeoutMs: num("startup-timeout", 60) * 1000,
     env: envName,
     accessLog: accessLog === undefined ? undefined : accessLog === "-" ? "-" : path.resolve(cwd, accessLog),
     wasmSimd: env.PRONGHORN_NO_WASM_SIMD !== "1",
@@ -257,7 +268,8 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
   return { action: "serve", config };
 }
 
-function checkNumber(option: string, kind: Kind, v: string): number {
+function checkNumber(option: string, spec: OptionSpec, v: string): number {
+  const kind = spec.kind;
   switch (kind) {
     case "count":
     case "count0": {
@@ -265,6 +277,7 @@ function checkNumber(option: string, kind: Kind, v: string): number {
       if (!/^[0-9]+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) {
         throw new ConfigError(`${option}: expected a whole number >= ${min}, got "${v}"`);
       }
+      if (spec.max !== undefined && Number(v) > spec.max) throw new ConfigError(`${option}: expected at most ${spec.max}, got "${v}"`);
       return Number(v);
     }
     case "port":
@@ -325,10 +338,14 @@ export function parseServerStarterPort(value: string): ListenTarget[] {
   });
 }
 
-/** systemd socket activation (sd_listen_fds(3)): fds 3 .. 3+LISTEN_FDS-1, only if LISTEN_PID is us. */
+/** systemd socket activation (sd_listen_fds(3)): fds 3 .. 3+LISTEN_FDS-1, only if LISTEN_PID is
+ *  set and is us. Otherwise the variables are not ours (a parent's, leaked into our environment)
+ *  and are ignored, not an error: sd_listen_fds() returns 0 when LISTEN_PID is unset or another
+ *  process's (a LISTEN_PID that is not a number is ignored too). Workers never see them
+ *  (runtime/worker-channel.ts workerEnv: sd_listen_fds' unset_environment). */
 function systemdFds(env: Record<string, string | undefined>, pid: number): ListenTarget[] | undefined {
-  if (env.LISTEN_FDS === undefined) return undefined;
-  if (env.LISTEN_PID !== undefined && Number(env.LISTEN_PID) !== pid) return undefined;
+  if (env.LISTEN_FDS === undefined || env.LISTEN_PID === undefined) return undefined;
+  if (!/^[0-9]+$/.test(env.LISTEN_PID) || Number(env.LISTEN_PID) !== pid) return undefined;
   if (!/^[0-9]+$/.test(env.LISTEN_FDS) || Number(env.LISTEN_FDS) < 1) {
     throw new ConfigError(`LISTEN_FDS: expected a whole number >= 1, got "${env.LISTEN_FDS}"`);
   }

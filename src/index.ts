@@ -29,7 +29,7 @@ export interface ServeOptions {
   socket?: string | string[];
   /** Listen backlog. Default 1024. */
   backlog?: number;
-  /** Worker processes. Default: the CPU count. */
+  /** Worker processes, at most 1024. Default: the CPU count. */
   workers?: number;
   /** Per read/write wait timeout, seconds. Default 300. */
   timeout?: number;
@@ -53,6 +53,9 @@ export interface ServeOptions {
   maxBodySize?: number;
   /** Seconds a stopping worker may take to finish its requests; 0 = no deadline. Default 30. */
   gracefulTimeout?: number;
+  /** Seconds a new worker may take to load and listen before it is stopped as a failed start;
+   *  0 = no deadline. Default 60. */
+  startupTimeout?: number;
   /** `development` (default) logs requests to stderr and shows stacks in 500s. */
   env?: string;
   /** Combined log format to this file (`-` = stderr). */

@@ -5,11 +5,20 @@
  * finish in-flight and keep-alive requests (HttpServer.drain), run the --child-exit hook, exit 0.
  * Ready is reported only once the app loaded and every listener listens. Unlike Gazelle, the
  * child-exit hook also runs on a quota exit (Gazelle runs `child_exit` only from its signal path).
+ * An error the app leaves uncaught outside a request (a timer that throws, a rejection nobody
+ * handles, a throwing abort listener) is logged and the worker lives on, as it does when fetch
+ * throws (a 500); a storm of them (UNCAUGHT_STORM_COUNT within UNCAUGHT_STORM_MS) retires it.
  */
 import type { Config } from "./config.js";
 import type { Listener, Signal, WorkerContext, WorkerRuntime } from "./runtime/runtime.js";
 import { HttpServer, type FetchHandler, type HttpOptions } from "./http/server.js";
 import { loadApp, loadChildExit, AppError } from "./app.js";
+
+/** This many uncaught errors within UNCAUGHT_STORM_MS retire the worker: something in it is
+ *  broken for good (a timer that throws on every tick), and a fresh process is the cure. Below
+ *  that (an abort listener that throws now and then) the worker keeps serving. */
+export const UNCAUGHT_STORM_COUNT = 100;
+export const UNCAUGHT_STORM_MS = 10_000;
 
 /** Gazelle's `_calc_minmax_per_child`: uniform whole number in [min, max]; 0 = no limit. */
 export function requestLimit(max: number, min: number | undefined, random: () => number = Math.random): number {
@@ -42,13 +51,33 @@ export async function runWorker(rt: WorkerRuntime, ctx: WorkerContext, fetch?: F
   // A first TERM/INT/QUIT is graceful, a second one is not. Counted apart from the supervisor's
   // "stop", so one Ctrl-C (INT to the whole process group, plus the supervisor's "stop") is
   // still graceful.
-  rt.onWorkerSignal((signal: Signal) => (++signals > 1 ? stopNow() : requestStop(signal)));
+  rt.onWorkerSignal((signal: Signal) => (++signals > 1 ? stopNow() : requestStop(signal, signal)));
 
-  function requestStop(reason: string): void {
+  const errorTimes: number[] = [];
+  rt.onUncaughtError((err, kind) => {
+    try {
+      const what = kind === "exception" ? "uncaught exception" : "unhandled rejection";
+      rt.log(`${tag}: ${what} (the worker goes on): ${describeError(err, config.env === "development")}`);
+      const now = rt.now();
+      errorTimes.push(now);
+      while (errorTimes[0] <= now - UNCAUGHT_STORM_MS) errorTimes.shift();
+      if (errorTimes.length < UNCAUGHT_STORM_COUNT || retiring || stopRequested) return;
+      rt.log(`${tag}: ${errorTimes.length} uncaught errors within ${UNCAUGHT_STORM_MS / 1000} s; retiring`);
+      if (server) void retire("uncaught errors", { errors: errorTimes.length });
+      else rt.exit(1); // still loading: a failed start
+    } catch {
+      // Logging failed (stderr gone): nothing better to do, and throwing here would end the process.
+    }
+  });
+
+  /** `signal`: the stop came from a signal sent to this process (perhaps to its whole group). */
+  function requestStop(reason: string, signal?: Signal): void {
     if (!stopRequested) stopRequested = reason;
-    if (server) void retire(reason);
+    if (server) void retire(reason, { signal });
     // Still loading the app: this worker has never accepted a connection, so nothing is lost by
-    // exiting now, and an app that takes long to load must not hold up a stop or a reload.
+    // exiting now, and an app that takes long to load must not hold up a stop or a reload. A
+    // signal is the supervisor's news too (it may have had one as well): it hears it first.
+    else if (signal) send({ type: "retiring", reason, signal }, () => rt.exit(0));
     else rt.exit(0);
   }
 
@@ -66,7 +95,7 @@ export async function runWorker(rt: WorkerRuntime, ctx: WorkerContext, fetch?: F
     }
   }
 
-  async function retire(reason: string): Promise<void> {
+  async function retire(reason: string, why: { signal?: Signal; errors?: number } = {}): Promise<void> {
     if (retiring || !server) return;
     retiring = true;
     // A stop that arrives while the listeners are being adopted closes them once they listen:
@@ -74,7 +103,7 @@ export async function runWorker(rt: WorkerRuntime, ctx: WorkerContext, fetch?: F
     const listeners = await listening.catch(() => [] as Listener[]);
     // Stop accepting first, so no connection arrives after drain() looked at the idle ones.
     const closing = Promise.all(listeners.map((l) => l.close().catch(() => {})));
-    send({ type: "retiring", reason });
+    send({ type: "retiring", reason, ...why });
     await Promise.all([closing, server.drain()]);
     if (config.childExit && forced) {
       rt.log(`${tag}: --child-exit did not run: --graceful-timeout passed before the requests finished`);
@@ -144,4 +173,17 @@ export async function runWorker(rt: WorkerRuntime, ctx: WorkerContext, fetch?: F
   }
   send({ type: "ready" });
   if (stopRequested) void retire(stopRequested);
+}
+
+/** An uncaught value for the log: one line, or in development the stack under it. */
+export function describeError(err: unknown, withStack: boolean): string {
+  try {
+    if (err instanceof Error) {
+      if (withStack && typeof err.stack === "string" && err.stack !== "") return err.stack;
+      return `${err.name}: ${err.message}`.split("\n")[0];
+    }
+    return String(err).split("\n")[0];
+  } catch {
+    return Object.prototype.toString.call(err); // a value whose toString throws
+  }
 }

@@ -1,7 +1,8 @@
 // The CLI contract (DESIGN.md "The CLI contract"): every bad option or value is one line naming
 // it and exit status 2 with nothing started; --help lists every option with its default; one
 // startup line per listener with the real port; inherited listeners from SERVER_STARTER_PORT
-// (every entry) and systemd's LISTEN_FDS (only when LISTEN_PID is the server's).
+// (every entry) and systemd's LISTEN_FDS (only when LISTEN_PID is set and is the server's; the
+// workers never see either variable).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync, spawn } from "node:child_process";
@@ -28,6 +29,9 @@ async function get(server, where) {
 const BAD = [
   [["--workers", "four", HELLO], /^pronghorn: --workers: expected a whole number >= 1, got "four"$/],
   [["--workers", "0", HELLO], /^pronghorn: --workers: expected a whole number >= 1, got "0"$/],
+  [["--workers", "1025", HELLO], /^pronghorn: --workers: expected at most 1024, got "1025"$/],
+  [["--workers=40000", HELLO], /^pronghorn: --workers: expected at most 1024, got "40000"$/],
+  [["--startup-timeout", "soon", HELLO], /^pronghorn: --startup-timeout: expected a number of seconds >= 0, got "soon"$/],
   [["--port", "70000", HELLO], /^pronghorn: --port: expected a port number 0-65535, got "70000"$/],
   [["-p", "http", HELLO], /^pronghorn: -p: expected a port number 0-65535, got "http"$/],
   [["--timeout", "-1", HELLO], /^pronghorn: --timeout: expected a number of seconds > 0, got "-1"$/],
@@ -72,10 +76,10 @@ test("no APP and no ./app.{ts,js,mjs}: exit 2 saying so", () => {
 test("--help lists every option with its default, on stdout, exit 0", () => {
   const r = run(["--help"]);
   assert.equal(r.status, 0);
-  for (const option of ["--app", "--host", "--port", "--listen", "--socket", "--backlog", "--workers", "--timeout", "--max-reqs-per-child", "--min-reqs-per-child", "--spawn-interval", "--child-exit", "--keepalive-timeout", "--max-keepalive-reqs", "--header-timeout", "--max-header-size", "--max-body-size", "--env", "--access-log", "--version", "--help"]) {
+  for (const option of ["--app", "--host", "--port", "--listen", "--socket", "--backlog", "--workers", "--timeout", "--max-reqs-per-child", "--min-reqs-per-child", "--spawn-interval", "--child-exit", "--keepalive-timeout", "--max-keepalive-reqs", "--header-timeout", "--max-header-size", "--max-body-size", "--graceful-timeout", "--startup-timeout", "--env", "--access-log", "--version", "--help"]) {
     assert.ok(r.stdout.includes(option), `--help mentions ${option}`);
   }
-  for (const def of ["(default: 5000)", "(default: 0.0.0.0)", "(default: 1024)", "(default: CPU count)", "(default: 300)", "(default: 5)", "(default: 60)", "(default: 16384)", "(default: development)"]) {
+  for (const def of ["(default: 5000)", "(default: 0.0.0.0)", "(default: 1024)", "(default: CPU count)", "at most 1024", "(default: 300)", "(default: 5)", "(default: 60)", "(default: 16384)", "(default: development)"]) {
     assert.ok(r.stdout.includes(def), `--help shows ${def}`);
   }
 });
@@ -180,4 +184,29 @@ test("LISTEN_FDS with our LISTEN_PID is used; with another process's pid it is i
   t.after(() => other.stop("SIGKILL"));
   assert.notEqual(other.port, s.port);
   assert.deepEqual(await other.stop(), { code: 0, signal: null });
+});
+
+test("--workers 1024, the upper bound itself, is accepted", async () => {
+  const { parseConfig } = await import("../dist/config.js");
+  assert.equal(parseConfig(["--workers", "1024", HELLO], {}).config.workers, 1024);
+});
+
+test("LISTEN_FDS without LISTEN_PID is not ours (sd_listen_fds(3)): ignored, and the workers see neither variable", async (t) => {
+  const s = boundSockets(path.join(tmpdir(), "systemd.sock"));
+  t.after(() => s.close());
+  const app = path.join(tmpdir(), "env.mjs");
+  fs.writeFileSync(app, `export default { fetch: () => new Response(JSON.stringify(["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"].map((k) => process.env[k] ?? null))) };\n`);
+  const server = await startServer(["--workers", "1", "-E", "production", "--listen", "127.0.0.1:0", app], { env: { LISTEN_FDS: "1", LISTEN_FDNAMES: "web" }, fds: [s.tcp.fd] });
+  t.after(() => server.stop("SIGKILL"));
+  assert.notEqual(server.port, s.port, "the inherited fd is not used");
+  assert.match(await get(server, {}), /\[null,null,null\]$/);
+  assert.deepEqual(await server.stop(), { code: 0, signal: null });
+
+  // With our LISTEN_PID the fd is used, and the workers still see none of the three.
+  const wrap = (cmd, args) => ["sh", ["-c", 'LISTEN_PID=$$ exec "$0" "$@"', cmd, ...args]];
+  const ours = await startServer(["--workers", "1", "-E", "production", app], { env: { LISTEN_FDS: "1", LISTEN_FDNAMES: "web" }, fds: [s.tcp.fd], wrap });
+  t.after(() => ours.stop("SIGKILL"));
+  assert.deepEqual(ours.urls, [`http://127.0.0.1:${s.port}/`]);
+  assert.match(await get(ours, {}), /\[null,null,null\]$/);
+  assert.deepEqual(await ours.stop(), { code: 0, signal: null });
 });

@@ -73,6 +73,42 @@ test("one Ctrl-C (INT to the whole process group) is still graceful", async (t) 
   assert.deepEqual(await server.exited, { code: 0, signal: null });
 });
 
+const UNCAUGHT = path.join(ROOT, "test", "fixtures", "ops-uncaught.mjs");
+/** Workers started so far: ops-uncaught.mjs logs "app loaded PID" as each one imports it. */
+const spawned = (server) => (server.output().match(/app loaded \d+/g) ?? []).length;
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  test(`${signal} to the whole process group (Ctrl-C, kill -${signal.slice(3)} -PGID, systemd's KillMode=control-group) stops everything gracefully and starts no replacement worker`, async (t) => {
+    // setsid makes the server a process-group leader, as a shell job is.
+    const wrap = (cmd, args) => ["setsid", [cmd, ...args]];
+    const server = await startServer(["--workers", "3", "--port", "0", "-E", "production", UNCAUGHT], { wrap });
+    t.after(() => server.stop("SIGKILL"));
+    assert.equal(spawned(server), 3);
+    process.kill(-server.pid, signal);
+    const exit = await server.exited;
+    // A replacement the supervisor started would log its import even while told to stop; give
+    // its output the time a worker takes to start.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    console.log(`${signal} to the group: exit ${exit.code ?? exit.signal}; workers started ${spawned(server)}; ${/stopping gracefully \((\d+) worker/.exec(server.output())?.[1]} stopping`);
+    assert.deepEqual(exit, { code: 0, signal: null });
+    assert.match(server.output(), new RegExp(`${signal}: stopping gracefully \\(3 workers finish their requests\\)`));
+    assert.equal(spawned(server), 3, server.output());
+  });
+}
+
+test("INT to one worker alone retires it and it is replaced", async (t) => {
+  const server = await startServer(["--workers", "1", "--port", "0", "-E", "production", UNCAUGHT]);
+  t.after(() => server.stop("SIGKILL"));
+  const pidOf = async () => Number(/pid (\d+)/.exec((await rawExchange(server, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")).text)[1]);
+  const first = await pidOf();
+  process.kill(first, "SIGINT");
+  await waitForOutput(server, /app loaded \d+[^]*app loaded \d+/);
+  while (isAlive(first)) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.notEqual(await pidOf(), first);
+  assert.doesNotMatch(server.output(), /respawning|stopping/);
+  assert.deepEqual(await server.stop(), { code: 0, signal: null });
+});
+
 test("a second TERM ends a straggler at once", async (t) => {
   const server = await startServer(["--workers", "1", "--port", "0", "-E", "production", SLOW]);
   t.after(() => server.stop("SIGKILL"));

@@ -36,3 +36,13 @@ catch (err) { console.log(err.code + " " + err.message); process.exit(3); }
   assert.equal(r.code, 3, r.out);
   assert.match(r.stdout, /^PRONGHORN_BAD_OPTION pronghorn: --workers: expected a whole number >= 1, got "four"/);
 });
+
+test("serve() takes startupTimeout and rejects workers over 1024 like the CLI", async () => {
+  const script = writeApp(`import { serve } from ${INDEX};
+try { await serve({ fetch: () => new Response(""), startupTimeout: 5, workers: 5000 }); }
+catch (err) { console.log(err.code + " " + err.message); process.exit(3); }
+`, "bad.mjs");
+  const r = await runCli([], { script });
+  assert.equal(r.code, 3, r.out);
+  assert.match(r.stdout, /^PRONGHORN_BAD_OPTION pronghorn: --workers: expected at most 1024, got "5000"/);
+});

@@ -2,7 +2,7 @@
 // process. Each test names the guarantee; the black-box counterparts are test/ops-*.test.js.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Supervisor, BACKOFF_FIRST_MS, BACKOFF_MAX_MS, STABLE_MS, KILL_GRACE_MS } from "../dist/supervisor.js";
+import { Supervisor, BACKOFF_FIRST_MS, BACKOFF_MAX_MS, STABLE_MS, KILL_GRACE_MS, SIGNAL_SETTLE_MS } from "../dist/supervisor.js";
 
 class FakeRuntime {
   name = "fake";
@@ -302,4 +302,109 @@ test("USR1 stops one worker per --spawn-interval, then exits", () => {
   rt.procs.forEach((p) => rt.exited(p, 0));
   assert.equal(rt.exitCode, 0);
   assert.equal(rt.procs.length, 3);
+});
+
+test("Ctrl-C to the process group (INT to every worker and to the supervisor, in either order) spawns no replacement", () => {
+  for (const order of ["workers first", "supervisor first", "supervisor late in the window"]) {
+    const { rt } = setup({ workers: 2 });
+    rt.procs.forEach((p) => rt.ready(p));
+    const workersGetIt = () => rt.procs.forEach((p) => p.events.message({ type: "retiring", reason: "SIGINT", signal: "SIGINT" }));
+    if (order === "supervisor first") rt.signal("SIGINT");
+    workersGetIt();
+    if (order === "workers first") rt.signal("SIGINT");
+    if (order === "supervisor late in the window") {
+      rt.advance(SIGNAL_SETTLE_MS - 1);
+      rt.signal("SIGINT");
+    }
+    rt.advance(BACKOFF_MAX_MS);
+    assert.equal(rt.procs.length, 2, `${order}: no replacement spawned`);
+    rt.procs.forEach((p) => rt.exited(p, 0));
+    assert.equal(rt.exitCode, 0, order);
+  }
+});
+
+test("a worker that retires on a signal of its own is replaced once the supervisor had none within SIGNAL_SETTLE_MS", () => {
+  const { rt } = setup({ workers: 2 });
+  rt.procs.forEach((p) => rt.ready(p));
+  rt.procs[0].events.message({ type: "retiring", reason: "SIGTERM", signal: "SIGTERM" });
+  assert.equal(rt.procs.length, 2);
+  rt.exited(rt.procs[0], 0);
+  assert.equal(rt.procs.length, 2, "its exit within the window spawns nothing yet");
+  rt.advance(SIGNAL_SETTLE_MS);
+  assert.equal(rt.procs.length, 3);
+  assert.equal(rt.procs[2].id, 1);
+  assert.ok(!rt.logs.some((l) => /respawning/.test(l)), "a retirement is not a crash");
+});
+
+test("a worker not ready within --startup-timeout gets TERM, then SIGKILL, and counts as a failed start", () => {
+  const { rt } = setup({ workers: 1, startupTimeoutMs: 5000 });
+  const [a] = rt.procs;
+  rt.advance(4999);
+  assert.deepEqual(a.killed, []);
+  rt.advance(1);
+  assert.deepEqual(a.killed, ["SIGTERM"]);
+  assert.match(rt.logs.at(-1), /^pronghorn: worker 1 \(pid 100\) not ready within 5 s \(--startup-timeout\); stopping it$/);
+  // What a loading worker says on its TERM changes nothing: it is a failed start.
+  a.events.message({ type: "retiring", reason: "SIGTERM", signal: "SIGTERM" });
+  a.events.message({ type: "ready" });
+  rt.advance(KILL_GRACE_MS);
+  assert.deepEqual(a.killed, ["SIGTERM", "SIGKILL"]);
+  rt.exited(a, null, "SIGKILL");
+  assert.match(rt.logs.at(-1), /worker 1 \(pid 100\) was stopped after --startup-timeout \(exited on SIGKILL\); respawning in 100 ms$/);
+  rt.advance(BACKOFF_FIRST_MS);
+  assert.equal(rt.procs.length, 2);
+  rt.ready(rt.procs[1]);
+  rt.advance(10_000);
+  assert.deepEqual(rt.procs[1].killed, [], "a worker ready in time is left alone");
+});
+
+test("three workers in a row not ready within --startup-timeout end the supervisor with status 1", () => {
+  const { rt } = setup({ workers: 1, startupTimeoutMs: 1000 });
+  for (let i = 0; i < 3; i++) {
+    rt.advance(1000);
+    const p = rt.procs.at(-1);
+    assert.deepEqual(p.killed, ["SIGTERM"]);
+    rt.exited(p, 0);
+    rt.advance(BACKOFF_FIRST_MS * 2 ** i);
+  }
+  assert.equal(rt.exitCode, 1);
+  assert.match(rt.logs.at(-1), /was stopped after --startup-timeout \(exited with status 0\); giving up after 3 failed starts$/);
+});
+
+test("a HUP whose new workers never get ready keeps the old generation serving", () => {
+  const { rt } = setup({ workers: 1, startupTimeoutMs: 1000 });
+  rt.ready(rt.procs[0]);
+  rt.signal("SIGHUP");
+  for (let i = 0; i < 5; i++) {
+    rt.advance(1000);
+    const p = rt.alive().at(-1);
+    assert.equal(p.generation, 2);
+    rt.exited(p, 0);
+    rt.advance(BACKOFF_MAX_MS);
+  }
+  assert.deepEqual(rt.procs[0].sent, []);
+  assert.deepEqual(rt.procs[0].killed, []);
+  assert.equal(rt.exitCode, undefined);
+});
+
+test("TERM while a worker is starting: --startup-timeout no longer applies to it", () => {
+  const { rt } = setup({ workers: 1, startupTimeoutMs: 1000 });
+  rt.signal("SIGTERM");
+  rt.advance(500);
+  rt.advance(5000);
+  assert.deepEqual(rt.procs[0].killed, []);
+  assert.deepEqual(rt.procs[0].sent, ["stop"]);
+});
+
+test("a worker retiring after a storm of uncaught errors is replaced after the crash backoff", () => {
+  const { rt } = setup({ workers: 1 });
+  rt.ready(rt.procs[0]);
+  rt.procs[0].events.message({ type: "retiring", reason: "uncaught errors", errors: 100 });
+  assert.match(rt.logs.at(-1), /^pronghorn: worker 1 \(pid 100\) retires after 100 uncaught errors; replacing it in 100 ms$/);
+  assert.equal(rt.procs.length, 1);
+  rt.advance(BACKOFF_FIRST_MS);
+  assert.equal(rt.procs.length, 2);
+  rt.ready(rt.procs[1]);
+  rt.procs[1].events.message({ type: "retiring", reason: "uncaught errors", errors: 100 });
+  assert.match(rt.logs.at(-1), /replacing it in 200 ms$/);
 });

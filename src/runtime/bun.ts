@@ -12,6 +12,7 @@ import { bunSupervisor } from "./bun-supervisor.js";
 import { bunListen } from "./bun-net.js";
 import { connectSupervisor, onWorkerSignal, readWorkerContext } from "./worker-channel.js";
 import { openLog } from "./log-file.js";
+import { onProcessUncaughtError } from "./uncaught-errors.js";
 
 const Bun = (globalThis as unknown as { Bun: BunApi }).Bun;
 
@@ -22,5 +23,6 @@ export const bunRuntime: Runtime = {
   connectSupervisor,
   listen: bunListen,
   onWorkerSignal,
+  onUncaughtError: onProcessUncaughtError,
   openLog,
 };

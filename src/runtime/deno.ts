@@ -27,6 +27,7 @@ import { handleSupervisor } from "./node-supervisor.js";
 import { listenOn, nodeListen } from "./node-net.js";
 import { collectListeners, connectSupervisor, handedListener, onWorkerSignal, readWorkerContext } from "./worker-channel.js";
 import { openLog } from "./log-file.js";
+import { onGlobalUncaughtError } from "./uncaught-errors.js";
 import { denoWorkerCommand } from "./deno-argv.js";
 
 interface DenoListener {
@@ -73,5 +74,6 @@ export const denoRuntime: Runtime = {
   connectSupervisor,
   listen: denoListen,
   onWorkerSignal,
+  onUncaughtError: onGlobalUncaughtError,
   openLog,
 };

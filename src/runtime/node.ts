@@ -9,6 +9,7 @@ import { nodeSupervisor } from "./node-supervisor.js";
 import { nodeListen } from "./node-net.js";
 import { connectSupervisor, onWorkerSignal, readWorkerContext } from "./worker-channel.js";
 import { openLog } from "./log-file.js";
+import { onProcessUncaughtError } from "./uncaught-errors.js";
 import { undiciBodySource } from "./undici-body.js";
 
 export const nodeRuntime: Runtime = {
@@ -18,6 +19,7 @@ export const nodeRuntime: Runtime = {
   connectSupervisor,
   listen: nodeListen,
   onWorkerSignal,
+  onUncaughtError: onProcessUncaughtError,
   openLog,
   platformBody: undiciBodySource,
 };

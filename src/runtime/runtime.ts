@@ -135,8 +135,11 @@ export interface HandedListener {
 /** Worker -> supervisor. */
 export type WorkerMessage =
   | { type: "ready" }
-  /** Stopped accepting (quota, retire(), a signal): spawn the replacement now. */
-  | { type: "retiring"; reason: string };
+  /** Stopped accepting (quota, retire(), a signal, an error storm): spawn the replacement.
+   *  `signal`: the worker retires on a signal sent to it, which may have gone to the whole
+   *  process group (Ctrl-C, `kill -TERM -PGID`, systemd's KillMode=control-group) and so to the
+   *  supervisor too. `errors`: it retires after that many uncaught errors (unhealthy). */
+  | { type: "retiring"; reason: string; signal?: Signal; errors?: number };
 
 /** Supervisor -> worker: "stop" is graceful and idempotent; "stop-now" closes every connection. */
 export type SupervisorMessage = { type: "stop" } | { type: "stop-now" };
@@ -196,8 +199,9 @@ export interface SupervisorRuntime extends Host {
 export interface WorkerRuntime extends Host {
   /** This process's worker context, or undefined in a supervisor (or a plain process). */
   workerContext(): WorkerContext | undefined;
-  /** Listen to the supervisor; `gone` fires when it died. Returns the way to send to it. */
-  connectSupervisor(events: { message(m: SupervisorMessage): void; gone(): void }): (m: WorkerMessage) => void;
+  /** Listen to the supervisor; `gone` fires when it died. Returns the way to send to it;
+   *  `sent` runs once the message is out (or could not go: the supervisor is gone). */
+  connectSupervisor(events: { message(m: SupervisorMessage): void; gone(): void }): (m: WorkerMessage, sent?: () => void) => void;
   /** Accept on a listener the supervisor handed over. */
   listen(
     handed: HandedListener,
@@ -206,6 +210,10 @@ export interface WorkerRuntime extends Host {
   ): Promise<Listener>;
   /** Signals sent to this worker directly (TERM, INT, QUIT); HUP and USR1 are ignored here. */
   onWorkerSignal(handler: (signal: Signal) => void): void;
+  /** Errors nobody caught: an exception thrown outside any promise chain (an app's timer, an
+   *  abort listener the runtime dispatches synchronously) or a rejection nobody handled. Each
+   *  goes to `handler` instead of ending the process, which lives on. */
+  onUncaughtError(handler: (error: unknown, kind: "exception" | "rejection") => void): void;
   /** A line sink appending to FILE (`-` = stderr), batched per tick, flushed on exit. */
   openLog(path: string): (line: string) => void;
   /** The string or bytes a platform Response was made from, read without its stream where the

@@ -82,7 +82,7 @@ export async function handedListener(index: number): Promise<object> {
 }
 
 /** Listen to the supervisor; `gone` fires when the IPC channel closes (the supervisor died). */
-export function connectSupervisor(events: { message(m: SupervisorMessage): void; gone(): void }): (m: WorkerMessage) => void {
+export function connectSupervisor(events: { message(m: SupervisorMessage): void; gone(): void }): (m: WorkerMessage, sent?: () => void) => void {
   process.on("message", (m: SupervisorMessage | ListenerMessage) => {
     if (m?.type === "stop" || m?.type === "stop-now") events.message(m);
   });
@@ -90,8 +90,11 @@ export function connectSupervisor(events: { message(m: SupervisorMessage): void;
   // A supervisor that died before this listener existed left no event behind: without this
   // check the worker would go on to listen and serve as an orphan.
   if (!process.connected) setImmediate(() => events.gone());
-  return (m) => {
-    if (process.connected) process.send!(m);
+  return (m, sent) => {
+    if (!process.connected) sent?.();
+    // An error (the channel closed meanwhile) means the same: nobody is left to tell.
+    else if (sent) process.send!(m, undefined, undefined, () => sent());
+    else process.send!(m);
   };
 }
 
