@@ -501,3 +501,64 @@ export async function countedExchange(server, bytes, opts = {}) {
   const final = all.filter((x) => !x.interim);
   return { statuses: final.map((x) => x.status), bodies: final.map((x) => x.body), all, calls: (await calls()) - before, text: r.text };
 }
+
+/** Resolve after `ms` milliseconds. For a test whose subject is time passing (a slow client, an
+ *  idle spell), never to stand in for something that can be awaited (an event, output, a state). */
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Poll `check()` (sync or async) every `everyMs` until it returns something truthy, and resolve
+ * with that; reject naming `what` after timeoutMs. For a state that shows only when asked (a
+ * counter behind a route, /proc), where there is no event to await.
+ */
+export async function until(check, what, timeoutMs = 5000, everyMs = 10) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`${what}: still not so after ${timeoutMs} ms`);
+    await sleep(everyMs);
+  }
+}
+
+/**
+ * One GET on a new connection with `Connection: close` (plus `headers`, raw header lines):
+ * resolves its final response { status, headers, body } (splitResponses's form).
+ */
+export async function get(server, target, { headers = "", timeoutMs } = {}) {
+  const r = await rawExchange(server, `GET ${target} HTTP/1.1\r\nHost: t\r\n${headers}Connection: close\r\n\r\n`, { timeoutMs });
+  const final = splitResponses(r.text).find((x) => !x.interim);
+  if (!final) throw new Error(`GET ${target}: no response (${JSON.stringify(r.text.slice(0, 200))})`);
+  return final;
+}
+
+/**
+ * Open a raw connection that records what comes back. Resolves { s (the net.Socket), text (what
+ * was received as latin1, its first `keepText` characters), bytes, closed, closedAt, error (the
+ * socket error's code), done (resolves on close), waitFor(re) (resolves once text matches `re` or
+ * the connection closed) }. `read: false` leaves the socket paused (a client that reads nothing).
+ */
+export async function connect(server, { read = true, keepText = Infinity } = {}) {
+  const s = net.connect(addressOf(server));
+  const c = { s, text: "", bytes: 0, closed: false, closedAt: 0, error: null };
+  if (!read) s.pause();
+  s.on("data", (d) => {
+    c.bytes += d.length;
+    if (c.text.length < keepText) c.text += d.toString("latin1");
+  });
+  s.on("error", (e) => { c.error = e.code ?? e.message; });
+  c.done = new Promise((resolve) => s.on("close", () => { c.closed = true; c.closedAt = Date.now(); resolve(); }));
+  c.waitFor = (re) => new Promise((resolve) => {
+    const check = () => {
+      if (!re.test(c.text) && !c.closed) return;
+      s.off("data", check);
+      s.off("close", check);
+      resolve();
+    };
+    s.on("data", check);
+    s.on("close", check);
+    check();
+  });
+  await once(s, "connect");
+  return c;
+}

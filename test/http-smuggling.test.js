@@ -5,35 +5,15 @@
 // smuggled past the framing shows up as an extra call. Each row states the final statuses in
 // order and the app calls the bytes must produce, and ends with a `Connection: close` request
 // that is answered only if nothing before it closed the connection; the exchange must end with
-// the server closing it.
+// the server closing it. A second table checks what a client sees of a refused framing (status,
+// reason, Connection: close), and one test that the framing does not depend on how the bytes are
+// split into reads. Limits on a body's size and the request head's own rules: http-framing.test.js.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
-import { once } from "node:events";
-import { addressOf, countedExchange, startServer, writeApp } from "./harness.js";
+import { startCountingApp, TABLE_LIMITS, countedRows, refusedRows, H, LAST, SMUGGLED, post, chunked } from "./http-app.js";
+import { connect, sleep, splitResponses } from "./harness.js";
 
-const APP = String.raw`
-let calls = 0;
-export default {
-  async fetch(request) {
-    const url = new URL(request.url);
-    if (url.pathname === "/__calls") return new Response(String(calls));
-    calls++;
-    if (url.pathname === "/echo") { const t = await request.text(); return new Response(request.method + " " + t.length + ":" + t); }
-    if (url.pathname === "/ignore") return new Response("ignored");
-    return new Response(request.method + " " + url.pathname);
-  },
-};
-`;
-
-const H = "Host: t\r\n";
-/** The last request of every row: answered unless something before it closed the connection. */
-const LAST = "GET /last HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-const post = (framing, body) => `POST /echo HTTP/1.1\r\n${H}${framing}\r\n${body}`;
-const chunked = (body) => post("Transfer-Encoding: chunked\r\n", body);
 const teChunked = (te) => post(`${te}\r\n`, "3\r\nabc\r\n0\r\n\r\n");
-/** A complete request hidden where a lax server would see a second request. */
-const SMUGGLED = "GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n"; // 35 bytes
 /** U+212A KELVIN SIGN as UTF-8 bytes (a latin1 string): Unicode case folding maps it to "k". */
 const KELVIN = "\xe2\x84\xaa";
 /** 16 KiB: pg_decode_chunked's cap on chunk-extension bytes per body (wasm/src/batch.h). */
@@ -41,8 +21,7 @@ const CHUNK_EXT_MAX_BYTES = 16 * 1024;
 
 let server;
 before(async () => {
-  server = await startServer(["--workers", "1", "--host", "127.0.0.1", "--port", "0", "-E", "production",
-    "--max-body-size", "1000", "--max-header-size", "4096", "--timeout", "0.5", writeApp(APP, "smuggling.mjs")]);
+  server = await startCountingApp(TABLE_LIMITS);
 });
 after(async () => {
   const r = await server.stop();
@@ -177,26 +156,50 @@ const ROWS = [
   ["an unread 100-continue body sent anyway", `POST /ignore HTTP/1.1\r\n${H}Expect: 100-continue\r\nContent-Length: 35\r\n\r\n${SMUGGLED}`, [200, 200], 2],
 ];
 
-for (const [what, bytes, statuses, n] of ROWS) {
-  test(`${what}: ${statuses.join(", ")} and ${n} app call(s)`, async () => {
-    const r = await countedExchange(server, bytes + LAST);
-    assert.deepEqual(r.statuses, statuses, r.text.slice(0, 400));
-    assert.equal(r.calls, n);
-    assert.ok(!r.bodies.includes("GET /smuggled"), "no smuggled request was answered");
-  });
-}
+countedRows(ROWS, () => server);
+
+// The same rules seen from the client: a framing the server refuses gets its status, a short
+// reason and Connection: close, and the connection closes before the request behind it.
+refusedRows([
+  ["Content-Length with a sign", `POST /echo HTTP/1.1\r\n${H}Content-Length: +3\r\n\r\nabc`, 400],
+  ["Content-Length in hex", `POST /echo HTTP/1.1\r\n${H}Content-Length: 0x3\r\n\r\nabc`, 400],
+  ["Content-Length as a list", `POST /echo HTTP/1.1\r\n${H}Content-Length: 3, 3\r\n\r\nabc`, 400],
+  ["two equal Content-Length fields", `POST /echo HTTP/1.1\r\n${H}Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc`, 400],
+  ["two different Content-Length fields", `POST /echo HTTP/1.1\r\n${H}Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd`, 400],
+  ["Transfer-Encoding with Content-Length", `POST /echo HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n`, 400],
+  ["Content-Length with Transfer-Encoding", `POST /echo HTTP/1.1\r\n${H}Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`, 400],
+  ["chunked not last", `POST /echo HTTP/1.1\r\n${H}Transfer-Encoding: chunked, gzip\r\n\r\n`, 400],
+  ["chunked twice", `POST /echo HTTP/1.1\r\n${H}Transfer-Encoding: chunked, chunked\r\n\r\n`, 400],
+  ["chunked twice in two fields", `POST /echo HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n`, 400],
+  ["a coding we do not implement", `POST /echo HTTP/1.1\r\n${H}Transfer-Encoding: gzip, chunked\r\n\r\n`, 501],
+  ["a non-ASCII lookalike of chunked", `POST /echo HTTP/1.1\r\n${H}Transfer-Encoding: \xa0chunked\r\n\r\n`, 400],
+  ["Transfer-Encoding in HTTP/1.0", `POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`, 400],
+  ["malformed chunk size", `POST /echo HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`, 400],
+], () => server);
+
+test("pipelined requests (chunked with extension and trailer, Content-Length, plain) split at every byte boundary get the same answers", async () => {
+  const input = `GET /a HTTP/1.1\r\n${H}X-Long: ${"v".repeat(30)}\r\n\r\n` +
+    `POST /echo HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3;e=1\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n` +
+    `POST /echo HTTP/1.1\r\n${H}Content-Length: 4\r\n\r\nwxyz` + LAST;
+  const want = ["GET /a", "POST 5:abcde", "POST 4:wxyz", "GET /last"];
+  for (let i = 1; i < input.length; i++) {
+    const c = await connect(server);
+    c.s.setNoDelay(true);
+    c.s.write(input.slice(0, i));
+    await sleep(1); // two segments, so most splits reach the server as two reads (the test's subject)
+    c.s.write(input.slice(i));
+    await c.done;
+    assert.deepEqual(splitResponses(c.text).map((r) => r.body), want, `split at byte ${i}`);
+  }
+});
 
 /** Send `bytes` and keep the connection open; resolves with what came back once the server closed it. */
 async function sendAndWaitForClose(bytes) {
-  const s = net.connect(addressOf(server));
-  await once(s, "connect");
-  let text = "";
-  s.on("data", (d) => { text += d.toString("latin1"); });
-  s.on("error", () => {});
+  const c = await connect(server);
   const started = Date.now();
-  s.write(Buffer.from(bytes, "latin1"));
-  await once(s, "close");
-  return { text, ms: Date.now() - started };
+  c.s.write(Buffer.from(bytes, "latin1"));
+  await c.done;
+  return { text: c.text, ms: Date.now() - started };
 }
 
 test("a chunk size past --max-body-size gets 413 when its line is read, not after its data or a timeout", async () => {
