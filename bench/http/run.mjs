@@ -547,5 +547,18 @@ if (opts.write) {
   const next = i >= 0 && j > i ? old.slice(0, i) + block + old.slice(j + end.length) : `${old.trimEnd()}${old ? "\n\n" : ""}${block}\n`;
   fs.writeFileSync(RESULTS, next);
   console.error(`run.mjs: wrote ${path.relative(ROOT, RESULTS)}`);
+  // The same medians as results.json, and the chart of them (chart.mjs: results.svg).
+  const perMode = (s, key, f) => Object.fromEntries(MODES.map((m) => [m, f(median(s[key][m] ?? []))]));
+  const json = {
+    command, date: isoSecond(startedAt), commit, machine: `${cpuModel}, ${NCPU} cores, ${memGiB} GiB, ${os.type()} ${os.release()}`,
+    connections: CONNECTIONS, duration: DURATION, rounds: ROUNDS, modes: MODES,
+    groups: runs.filter((g) => !g.missing).map((g) => ({
+      key: g.key, runtime: g.label,
+      servers: g.servers.filter((s) => !s.error).map((s) => ({ name: s.name, rps: perMode(s, "rps", Math.round), kreqPerCpuSecond: perMode(s, "eff", (x) => Math.round(x / 100) / 10) })),
+    })),
+  };
+  fs.writeFileSync(path.join(HERE, "results.json"), JSON.stringify(json, null, 2) + "\n");
+  const { writeChart } = await import("./chart.mjs");
+  console.error(`run.mjs: wrote ${path.relative(ROOT, path.join(HERE, "results.json"))} and ${path.relative(ROOT, writeChart())}`);
 }
 if (interrupted) process.exit(130);
