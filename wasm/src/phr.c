@@ -70,15 +70,22 @@ static const unsigned char TCHAR[256] = {
 /*
  * Each scan returns the address of the first byte in [p, end) that might stop the byte loop
  * after it, looking 16 bytes at a time while 16 remain; otherwise where the last full block
- * ended. One compare per class, i8x16.bitmask, then ctz: a browser's header value of 60 bytes is
- * four iterations instead of 60.
+ * ended. Two compares, i8x16.bitmask, then ctz: a browser's header value of 60 bytes is four
+ * iterations instead of 60.
+ *
+ * Written for what V8 makes of them on x64 (bench/parser.md, "Why the SIMD scans lost"):
+ * "c <= k" is spelled as u8x16.sub_sat(c, k) == 0 (psubusb, pcmpeqb), because clang turns
+ * u8x16_le and min/eq into i8x16.lt_u, which V8 lowers to pmaxub, pcmpeqb and a NOT (two more
+ * instructions and an all-ones register) per block. HT is left in the stop set of the value scan:
+ * the byte loop steps over it, and HT in a value is rare.
  */
 static inline const char *simd_skip_value(const char *p, const char *end)
 {
-    const v128_t sp = wasm_u8x16_splat(0x20), ht = wasm_u8x16_splat('\t'), del = wasm_u8x16_splat(0x7f);
+    /* a CTL (HT included) or DEL */
+    const v128_t us = wasm_u8x16_splat(0x1f), del = wasm_u8x16_splat(0x7f), zero = wasm_u8x16_splat(0);
     for (; end - p >= 16; p += 16) {
         v128_t v = wasm_v128_load(p);
-        v128_t stop = wasm_v128_or(wasm_v128_andnot(wasm_u8x16_lt(v, sp), wasm_i8x16_eq(v, ht)), wasm_i8x16_eq(v, del));
+        v128_t stop = wasm_v128_or(wasm_i8x16_eq(wasm_u8x16_sub_sat(v, us), zero), wasm_i8x16_eq(v, del));
         uint32_t mask = wasm_i8x16_bitmask(stop);
         if (mask != 0)
             return p + __builtin_ctz(mask);
@@ -88,36 +95,12 @@ static inline const char *simd_skip_value(const char *p, const char *end)
 
 static inline const char *simd_skip_target(const char *p, const char *end)
 {
-    const v128_t sp = wasm_u8x16_splat(0x20), del = wasm_u8x16_splat(0x7f);
+    /* SP, a CTL or DEL */
+    const v128_t sp = wasm_u8x16_splat(0x20), del = wasm_u8x16_splat(0x7f), zero = wasm_u8x16_splat(0);
     for (; end - p >= 16; p += 16) {
         v128_t v = wasm_v128_load(p);
-        uint32_t mask = wasm_i8x16_bitmask(wasm_v128_or(wasm_u8x16_le(v, sp), wasm_i8x16_eq(v, del)));
-        if (mask != 0)
-            return p + __builtin_ctz(mask);
-    }
-    return p;
-}
-
-/*
- * tchar membership for 16 bytes at once, exactly (no exceptions like upstream's SSE4.2 range list,
- * which can hold only 8 ranges and leaves | and ~ to the slow loop). Split each byte into nibbles:
- * TCHAR_BY_LO[lo] has bit h set when byte (h << 4 | lo) is a tchar, BIT_OF_HI[h] is 1 << h for
- * h < 8 and 0 above (no tchar >= 0x80). A byte is a tchar iff the two swizzled lookups share a bit.
- */
-static const uint8_t TCHAR_BY_LO[16] __attribute__((aligned(16))) = {
-    0xe8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xf8, 0xf8, 0xf4, 0x54, 0xd0, 0x54, 0xf4, 0x70};
-static const uint8_t BIT_OF_HI[16] __attribute__((aligned(16))) = {
-    0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0, 0, 0, 0, 0, 0, 0, 0};
-
-static inline const char *simd_skip_tchar(const char *p, const char *end)
-{
-    const v128_t by_lo = wasm_v128_load(TCHAR_BY_LO), of_hi = wasm_v128_load(BIT_OF_HI);
-    const v128_t low_nibble = wasm_u8x16_splat(0x0f), zero = wasm_u8x16_splat(0);
-    for (; end - p >= 16; p += 16) {
-        v128_t v = wasm_v128_load(p);
-        v128_t rows = wasm_i8x16_swizzle(by_lo, wasm_v128_and(v, low_nibble));
-        v128_t row = wasm_i8x16_swizzle(of_hi, wasm_u8x16_shr(v, 4));
-        uint32_t mask = wasm_i8x16_bitmask(wasm_i8x16_eq(wasm_v128_and(rows, row), zero));
+        v128_t stop = wasm_v128_or(wasm_i8x16_eq(wasm_u8x16_sub_sat(v, sp), zero), wasm_i8x16_eq(v, del));
+        uint32_t mask = wasm_i8x16_bitmask(stop);
         if (mask != 0)
             return p + __builtin_ctz(mask);
     }
@@ -126,7 +109,6 @@ static inline const char *simd_skip_tchar(const char *p, const char *end)
 #else
 #define simd_skip_value(p, end) (p)
 #define simd_skip_target(p, end) (p)
-#define simd_skip_tchar(p, end) (p)
 #endif
 
 int pg_phr_simd(void)
@@ -139,7 +121,9 @@ static const char *parse_token(const char *p, const char *end, const char **toke
                                int *ret)
 {
     const char *start = p;
-    for (p = simd_skip_tchar(p, end);; ++p) {
+    /* byte by byte on every build: method and header names are short, and the byte loop's exit
+     * is a predicted branch, where a vector scan's is a load-to-ctz chain (bench/parser.md) */
+    for (;; ++p) {
         NEED_BYTE();
         if (*p == next_char)
             break;
@@ -153,11 +137,13 @@ static const char *parse_token(const char *p, const char *end, const char **toke
 
 /* the rest of a line up to CRLF or LF (both consumed, neither part of the token); no trimming.
  * *token and *token_len are written only once the line end is confirmed: upstream leaves them
- * alone on -1/-2, and phr_parse_response hands them straight out as msg/msg_len. */
-static const char *parse_to_eol(const char *p, const char *end, const char **token, size_t *token_len, int *ret)
+ * alone on -1/-2, and phr_parse_response hands them straight out as msg/msg_len. The byte loop
+ * starts at skip_to when that is further on: the caller vouches that no byte before it stops. */
+static const char *parse_to_eol(const char *p, const char *skip_to, const char *end, const char **token,
+                                size_t *token_len, int *ret)
 {
     const char *start = p, *stop;
-    for (p = simd_skip_value(p, end);; ++p) {
+    for (p = skip_to > p ? skip_to : p;; ++p) {
         NEED_BYTE();
         if (unlikely(IS_VALUE_STOP(*p)))
             break;
@@ -176,6 +162,18 @@ static const char *parse_to_eol(const char *p, const char *end, const char **tok
     return p;
 }
 
+/* memcmp(p, "HTTP/1.", 7) == 0 as two overlapping 4-byte compares: clang expands no memcmp for
+ * wasm, and a libc call per request line cost more than the compare */
+static inline int starts_http_1(const char *p)
+{
+    uint32_t a, b, want_a, want_b;
+    memcpy(&a, p, 4);
+    memcpy(&b, p + 3, 4);
+    memcpy(&want_a, "HTTP", 4);
+    memcpy(&want_b, "P/1.", 4);
+    return a == want_a && b == want_b;
+}
+
 /* "HTTP/1." and one digit; upstream wants 9 bytes before looking, so fewer is always -2 */
 static const char *parse_version(const char *p, const char *end, int *minor_version, int *ret)
 {
@@ -183,7 +181,7 @@ static const char *parse_version(const char *p, const char *end, int *minor_vers
         *ret = -2;
         return NULL;
     }
-    if (memcmp(p, "HTTP/1.", 7) != 0)
+    if (!starts_http_1(p))
         FAIL();
     p += 7;
     if (*p < '0' || *p > '9')
@@ -203,7 +201,7 @@ static const char *parse_headers(const char *p, const char *end, struct phr_head
     struct phr_header spare;
     for (;; ++*num_headers) {
         struct phr_header *h;
-        const char *value, *value_end;
+        const char *value, *value_end, *hint;
         size_t value_len;
         NEED_BYTE();
         if (*p == '\r') {
@@ -215,6 +213,10 @@ static const char *parse_headers(const char *p, const char *end, struct phr_head
             ++p;
             break;
         }
+        /* where the value's line end may be, looked for from the start of the line: names hold no
+         * value-stop byte (a tchar never is one, and a name that is not all tchar fails first), so
+         * this scan needs no result of the name loop and runs alongside it (bench/parser.md) */
+        hint = simd_skip_value(p, end);
         if (*num_headers >= max_headers) {
             if (!counted)
                 FAIL();
@@ -238,7 +240,7 @@ static const char *parse_headers(const char *p, const char *end, struct phr_head
                     break;
             }
         }
-        if ((p = parse_to_eol(p, end, &value, &value_len, ret)) == NULL)
+        if ((p = parse_to_eol(p, hint, end, &value, &value_len, ret)) == NULL)
             return NULL;
         for (value_end = value + value_len; value_end != value; --value_end)
             if (value_end[-1] != ' ' && value_end[-1] != '\t')
@@ -387,7 +389,7 @@ static const char *parse_status_line(const char *p, const char *end, int *minor_
             FAIL();
         *status = (i == 0 ? 0 : *status) + (*p - '0') * (i == 0 ? 100 : i == 1 ? 10 : 1);
     }
-    if ((p = parse_to_eol(p, end, msg, msg_len, ret)) == NULL)
+    if ((p = parse_to_eol(p, simd_skip_value(p, end), end, msg, msg_len, ret)) == NULL)
         return NULL;
     if (*msg_len != 0) {
         /* the reason must be separated from the code; extra SPs are dropped (the line end stops it) */

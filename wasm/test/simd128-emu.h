@@ -31,6 +31,7 @@ static inline v128_t wasm_u8x16_splat(uint8_t x) { EMU_LANES(x); }
 static inline v128_t wasm_i8x16_eq(v128_t a, v128_t b) { EMU_LANES(a.b[i] == b.b[i] ? 0xff : 0); }
 static inline v128_t wasm_u8x16_lt(v128_t a, v128_t b) { EMU_LANES(a.b[i] < b.b[i] ? 0xff : 0); }
 static inline v128_t wasm_u8x16_le(v128_t a, v128_t b) { EMU_LANES(a.b[i] <= b.b[i] ? 0xff : 0); }
+static inline v128_t wasm_u8x16_sub_sat(v128_t a, v128_t b) { EMU_LANES(a.b[i] > b.b[i] ? a.b[i] - b.b[i] : 0); }
 static inline v128_t wasm_v128_and(v128_t a, v128_t b) { EMU_LANES(a.b[i] & b.b[i]); }
 static inline v128_t wasm_v128_or(v128_t a, v128_t b) { EMU_LANES(a.b[i] | b.b[i]); }
 static inline v128_t wasm_v128_andnot(v128_t a, v128_t b) { EMU_LANES(a.b[i] & ~b.b[i]); }
