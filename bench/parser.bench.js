@@ -1,11 +1,13 @@
 // Parser micro benchmark: how fast does each parser turn a request head into JS strings (method,
 // target, every header name and value)? Compares our wasm parser (SIMD and scalar builds) with
 // Node's built-in llhttp and undici's llhttp wasm, on a curl request, a ~700-byte browser
-// request and a 40-header request. Each variant runs in its own process, so JIT and GC state
+// request, a 40-header request and a request of short fields (bench/parser-requests.js). Each variant runs in its own process, so JIT and GC state
 // left by one cannot tilt the next (hono's benchmarks/fetch does the same), and each checks its
 // answers against a plain JS split of the same bytes before timing anything.
 //
-//   npm run build && node bench/parser.bench.js [--time-ms 1000] [--only VARIANT]
+//   npm run build && node bench/parser.bench.js [--time-ms 1000] [--only VARIANT[,VARIANT]] [--rounds N]
+//
+// --rounds N runs every variant N times, alternating the order, and reports the medians.
 //
 // Results and what they do not show: bench/parser.md.
 import { spawnSync } from "node:child_process";
@@ -14,46 +16,27 @@ import { Buffer } from "node:buffer";
 import os from "node:os";
 import { Bench } from "tinybench";
 import { nodeLlhttp, undiciLlhttp } from "./parser-peers.js";
+import { REQUESTS } from "./parser-requests.js";
 
-const REQUESTS = {
-  curl: "GET /hello HTTP/1.1\r\nHost: 127.0.0.1:5000\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n",
-  browser:
-    "GET /assets/catalog/2024/autumn/boots-waterproof-leather.html?ref=home&utm_source=newsletter HTTP/1.1\r\n" +
-    "Host: shop.example.org\r\n" +
-    "Connection: keep-alive\r\n" +
-    "sec-ch-ua: \"Chromium\";v=\"124\", \"Not-A.Brand\";v=\"99\"\r\n" +
-    "sec-ch-ua-mobile: ?0\r\n" +
-    "sec-ch-ua-platform: \"Linux\"\r\n" +
-    "Upgrade-Insecure-Requests: 1\r\n" +
-    "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36\r\n" +
-    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8\r\n" +
-    "Sec-Fetch-Site: same-origin\r\n" +
-    "Sec-Fetch-Mode: navigate\r\n" +
-    "Referer: https://shop.example.org/\r\n" +
-    "Accept-Encoding: gzip, deflate, br, zstd\r\n" +
-    "Accept-Language: en-GB,en;q=0.9,de;q=0.7\r\n" +
-    "Cookie: session=8f2c1e0b9a7d4c3e; cart=3; theme=dark; consent=analytics%3Dno\r\n\r\n",
-  "40 headers":
-    "POST /api/v2/events HTTP/1.1\r\nHost: api.example.net\r\n" +
-    Array.from({ length: 39 }, (_, i) => `X-Trace-Field-${String(i).padStart(2, "0")}: value-${i}-${"abcdef".repeat(i % 4)}\r\n`).join("") +
-    "\r\n",
-};
 
 /** Our binding, driven as src/http does: copy the bytes in, one batch call, strings out. */
 async function ours() {
   const p = await import("../dist/http/parser.js");
   const wantSimd = process.env.PRONGHORN_NO_WASM_SIMD !== "1";
+  // the server makes this choice from its Config (config.ts reads the variable); do it the same way
+  if (!wantSimd) p.useParserBuild("scalar");
   if (p.isSimd() !== wantSimd) throw new Error(`expected the ${wantSimd ? "SIMD" : "scalar"} build to load`);
+  const parser = p.requestParser();
   return (buf) => {
-    const ret = p.parseRequestBytes(buf, 0);
-    if (ret !== buf.length) throw new Error(`parseRequestBytes returned ${ret} for ${buf.length} bytes`);
-    const n = p.headerCount();
+    const ret = parser.parseBytes(buf, 0);
+    if (ret !== buf.length) throw new Error(`parseBytes returned ${ret} for ${buf.length} bytes`);
+    const n = parser.headerCount();
     const headers = new Array(2 * n);
     for (let i = 0; i < n; i++) {
-      headers[2 * i] = p.headerName(i);
-      headers[2 * i + 1] = p.headerValue(i);
+      headers[2 * i] = parser.headerName(i);
+      headers[2 * i + 1] = parser.headerValue(i);
     }
-    return { method: p.requestMethod(), target: p.requestTarget(), headers };
+    return { method: parser.method(), target: parser.target(), headers };
   };
 }
 
@@ -91,7 +74,7 @@ async function runVariant(name, timeMs) {
   await bench.run();
   const out = {};
   for (const task of bench.tasks) {
-    if (task.result.state !== "completed") throw new Error(`${name} on ${task.name}: ${task.result.state}`);
+    if (task.result.state !== "completed") throw new Error(`${name} on ${task.name}: ${task.result.state} ${task.result.error?.stack ?? ""}`);
     out[task.name] = task.result.throughput.mean;
   }
   return out;
@@ -107,19 +90,27 @@ const child = arg("--variant", null);
 if (child !== null) {
   process.stdout.write(JSON.stringify(await runVariant(child, timeMs)) + "\n");
 } else {
-  const only = arg("--only", null);
-  const names = Object.keys(VARIANTS).filter((n) => only === null || n === only || n === BASELINE);
-  const results = {};
-  for (const name of names) {
-    const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--variant", name, "--time-ms", String(timeMs)], {
-      env: { ...process.env, ...VARIANTS[name].env },
-      encoding: "utf8",
-    });
-    if (run.status !== 0) throw new Error(`variant ${name} failed (exit ${run.status}):\n${run.stderr}`);
-    results[name] = JSON.parse(run.stdout.trim().split("\n").at(-1));
+  const only = arg("--only", null)?.split(",") ?? null;
+  const rounds = Number(arg("--rounds", "1"));
+  const names = Object.keys(VARIANTS).filter((n) => only === null || only.includes(n) || n === BASELINE);
+  // every variant once per round, the order reversed every other round; medians over rounds
+  const perRound = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const name of r % 2 === 0 ? names : [...names].reverse()) {
+      const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--variant", name, "--time-ms", String(timeMs)], {
+        env: { ...process.env, ...VARIANTS[name].env },
+        encoding: "utf8",
+      });
+      if (run.status !== 0) throw new Error(`variant ${name} failed (exit ${run.status}):\n${run.stderr}`);
+      perRound[name].push(JSON.parse(run.stdout.trim().split("\n").at(-1)));
+    }
   }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const results = Object.fromEntries(
+    names.map((n) => [n, Object.fromEntries(Object.keys(REQUESTS).map((k) => [k, median(perRound[n].map((x) => x[k]))]))]),
+  );
   console.log(`${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, ${os.type()} ${os.release()}, Node ${process.version}`);
-  console.log(`request sizes: ${Object.entries(REQUESTS).map(([k, v]) => `${k} ${v.length} B`).join(", ")}\n`);
+  console.log(`request sizes: ${Object.entries(REQUESTS).map(([k, v]) => `${k} ${v.length} B`).join(", ")}; ${rounds} round(s), medians\n`);
   const header = ["variant", ...Object.keys(REQUESTS).map((k) => `${k} (ops/s, × undici)`)];
   const rows = names.map((name) => [
     name,

@@ -45,6 +45,13 @@ export interface Config {
   env: string;
   /** --access-log FILE ("-" = stderr), if any. */
   accessLog: string | undefined;
+  accessLogFormat: "combined" | "json";
+  /** --status-path: the server-status page's path, if any. */
+  statusPath: string | undefined;
+  /** --status-allow: CIDRs (and `unix`) whose clients may read the status page. */
+  statusAllow: string[];
+  /** --health-path: the health check's path, if any. */
+  healthPath: string | undefined;
   /** The switches read from the environment once, here, and carried to the worker:
    *  PRONGHORN_NO_WASM_SIMD=1 loads the scalar parser build, */
   wasmSimd: boolean;
@@ -63,50 +70,90 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = "count" | "count0" | "port" | "secs" | "secs0" | "string" | "file" | "listen";
+/** How an option's value is read and checked: `count` a whole number within [min, max]; `secs`
+ *  seconds, fractions allowed, `> 0` unless `min: 0` (Config holds them in ms); `port` 0-65535;
+ *  `path` a URL path starting with `/`; `cidr` an IPv4 or IPv6 CIDR (or `unix`); `choice` one
+ *  of `choices`; `string`, `file` and `listen` are checked where they are used. */
+type Kind = "count" | "secs" | "port" | "string" | "file" | "listen" | "path" | "cidr" | "choice";
 
-interface OptionSpec {
-  long: string;
-  short?: string;
-  arg: string;
-  kind: Kind;
-  /** The largest value a count accepts. */
-  max?: number;
-  default: string;
-  help: string;
-  repeat?: boolean;
+export interface OptionSpec {
+  /** `--long`. */
+  readonly long: string;
+  /** Its name in serve()'s options: `long` in camelCase. Absent: the CLI only (the app module). */
+  readonly key?: string;
+  readonly short?: string;
+  /** The value's name in --help and in "expected ARG after it". */
+  readonly arg: string;
+  readonly kind: Kind;
+  /** The value used when the option is not given (in the option's own unit); absent = none. */
+  readonly default?: number | string | readonly string[];
+  /** How --help shows a default that is computed, not written here (`CPU count`). */
+  readonly defaultText?: string;
+  /** The unit of a number, for serve()'s docs; Config holds seconds as milliseconds. */
+  readonly unit?: "seconds" | "bytes" | "requests" | "processes";
+  /** Bounds of a count (inclusive), or of seconds (`min: 0` allows 0). */
+  readonly min?: number;
+  readonly max?: number;
+  readonly choices?: readonly string[];
+  /** Repeatable: every value counts, not only the last. */
+  readonly repeat?: boolean;
+  readonly help: string;
 }
 
 /** --workers beyond this is a typo (an extra digit), not a plan: each worker is a whole runtime
  *  process of tens of MB, and an event-loop worker needs no more than one per core. */
 export const MAX_WORKERS = 1024;
 
-/** The option table: parsing, validation and --help all read it. */
-export const OPTIONS: readonly OptionSpec[] = [
-  { long: "app", short: "a", arg: "FILE", kind: "file", default: "./app.ts, ./app.js, ./app.mjs", help: "the app module (or the APP argument)" },
-  { long: "host", short: "o", arg: "HOST", kind: "string", default: "0.0.0.0", help: "bind address (:: for IPv6)" },
-  { long: "port", short: "p", arg: "PORT", kind: "port", default: "5000", help: "TCP port (0 = any free port)" },
-  { long: "listen", short: "l", arg: "ADDR", kind: "listen", default: "-", repeat: true, help: "HOST:PORT, :PORT, PORT, [V6]:PORT, /path.sock or unix:/path; repeatable" },
-  { long: "socket", short: "S", arg: "PATH", kind: "listen", default: "-", repeat: true, help: "unix socket (same as --listen PATH)" },
-  { long: "backlog", arg: "N", kind: "count", default: "1024", help: "listen backlog" },
-  { long: "workers", arg: "N", kind: "count", max: MAX_WORKERS, default: "CPU count", help: `worker processes, at most ${MAX_WORKERS}` },
-  { long: "timeout", arg: "SECS", kind: "secs", default: "300", help: "per read/write wait timeout" },
-  { long: "max-reqs-per-child", arg: "N", kind: "count0", default: "0 (no limit)", help: "recycle a worker after N requests" },
-  { long: "min-reqs-per-child", arg: "N", kind: "count", default: "-", help: "pick each worker's limit uniformly in [min, max]" },
-  { long: "spawn-interval", arg: "SECS", kind: "secs0", default: "0", help: "at most one spawn per interval; paces HUP reloads and USR1 stops" },
-  { long: "child-exit", arg: "FILE", kind: "file", default: "-", help: "module whose default export runs right before a worker exits" },
-  { long: "keepalive-timeout", arg: "SECS", kind: "secs0", default: "5", help: "idle time between requests; 0 = close after every response (Gazelle)" },
-  { long: "max-keepalive-reqs", arg: "N", kind: "count0", default: "0 (no limit)", help: "requests per connection" },
-  { long: "header-timeout", arg: "SECS", kind: "secs", default: "60", help: "the whole request head must arrive within this" },
-  { long: "max-header-size", arg: "BYTES", kind: "count", default: "16384", help: "request head limit (431 beyond it)" },
-  { long: "max-body-size", arg: "BYTES", kind: "count0", default: "0 (no limit)", help: "request body limit (413 beyond it)" },
-  { long: "graceful-timeout", arg: "SECS", kind: "secs0", default: "30", help: "deadline for a stopping worker's requests; 0 = none" },
-  { long: "startup-timeout", arg: "SECS", kind: "secs0", default: "60", help: "a new worker must load the app and listen within this; 0 = none" },
-  { long: "env", short: "E", arg: "NAME", kind: "string", default: "development", help: "development logs requests to stderr and shows error stacks" },
-  { long: "access-log", arg: "FILE", kind: "string", default: "-", help: "combined log format to FILE (- = stderr), in any env" },
-];
+/** --max-header-size at most this. The parser's wasm memory is fixed (16 MiB, shared by the
+ *  read buffer and the scratch area a head is copied into), so a limit near it cannot be
+ *  honoured; 1 MiB is already 64 times the default and 128 times nginx's 8k header buffers. */
+export const MAX_HEADER_SIZE = 1024 * 1024;
+
+/** Longer waits than this overflow the runtimes' 32-bit timers. */
+const MAX_SECS = 2_000_000;
 
 const APP_CANDIDATES = ["app.ts", "app.js", "app.mjs"];
+
+/** The option table: parsing, defaults, validation, --help and serve()'s options all read it. */
+export const OPTIONS = [
+  { long: "app", short: "a", arg: "FILE", kind: "file", defaultText: APP_CANDIDATES.map((f) => `./${f}`).join(", "), help: "the app module (or the APP argument)" },
+  { long: "host", key: "host", short: "o", arg: "HOST", kind: "string", default: "0.0.0.0", help: "bind address (:: for IPv6)" },
+  { long: "port", key: "port", short: "p", arg: "PORT", kind: "port", default: 5000, help: "TCP port (0 = any free port)" },
+  { long: "listen", key: "listen", short: "l", arg: "ADDR", kind: "listen", repeat: true, help: "HOST:PORT, :PORT, PORT, [V6]:PORT, /path.sock or unix:/path; repeatable" },
+  { long: "socket", key: "socket", short: "S", arg: "PATH", kind: "listen", repeat: true, help: "unix socket (same as --listen PATH)" },
+  { long: "backlog", key: "backlog", arg: "N", kind: "count", min: 1, default: 1024, help: "listen backlog" },
+  { long: "workers", key: "workers", arg: "N", kind: "count", unit: "processes", min: 1, max: MAX_WORKERS, defaultText: "CPU count", help: `worker processes, at most ${MAX_WORKERS}` },
+  { long: "timeout", key: "timeout", arg: "SECS", kind: "secs", unit: "seconds", default: 300, help: "per read/write wait timeout" },
+  { long: "max-reqs-per-child", key: "maxReqsPerChild", arg: "N", kind: "count", unit: "requests", min: 0, default: 0, defaultText: "0 (no limit)", help: "recycle a worker after N requests" },
+  { long: "min-reqs-per-child", key: "minReqsPerChild", arg: "N", kind: "count", unit: "requests", min: 1, help: "pick each worker's limit uniformly in [min, max]" },
+  { long: "spawn-interval", key: "spawnInterval", arg: "SECS", kind: "secs", unit: "seconds", min: 0, default: 0, help: "at most one spawn per interval; paces HUP reloads and USR1 stops" },
+  { long: "child-exit", key: "childExit", arg: "FILE", kind: "file", help: "module whose default export runs right before a worker exits" },
+  { long: "keepalive-timeout", key: "keepaliveTimeout", arg: "SECS", kind: "secs", unit: "seconds", min: 0, default: 5, help: "idle time between requests; 0 = close after every response (Gazelle)" },
+  { long: "max-keepalive-reqs", key: "maxKeepaliveReqs", arg: "N", kind: "count", unit: "requests", min: 0, default: 0, defaultText: "0 (no limit)", help: "requests per connection" },
+  { long: "header-timeout", key: "headerTimeout", arg: "SECS", kind: "secs", unit: "seconds", default: 60, help: "the whole request head must arrive within this" },
+  { long: "max-header-size", key: "maxHeaderSize", arg: "BYTES", kind: "count", unit: "bytes", min: 1, max: MAX_HEADER_SIZE, default: 16384, help: `request head limit (431 beyond it), at most ${MAX_HEADER_SIZE}` },
+  { long: "max-body-size", key: "maxBodySize", arg: "BYTES", kind: "count", unit: "bytes", min: 0, default: 0, defaultText: "0 (no limit)", help: "request body limit (413 beyond it)" },
+  { long: "graceful-timeout", key: "gracefulTimeout", arg: "SECS", kind: "secs", unit: "seconds", min: 0, default: 30, help: "deadline for a stopping worker's requests; 0 = none" },
+  { long: "startup-timeout", key: "startupTimeout", arg: "SECS", kind: "secs", unit: "seconds", min: 0, default: 60, help: "a new worker must load the app and listen within this; 0 = none" },
+  { long: "status-path", key: "statusPath", arg: "PATH", kind: "path", help: "serve the server-status page there (text; ?json for JSON)" },
+  { long: "status-allow", key: "statusAllow", arg: "CIDR", kind: "cidr", repeat: true, default: ["127.0.0.0/8", "::1/128", "unix"], help: "clients allowed to read the status page (unix = unix-socket clients); repeatable, replaces the default" },
+  { long: "health-path", key: "healthPath", arg: "PATH", kind: "path", help: "answer 200 there while the worker takes new work, 503 once it stops" },
+  { long: "env", key: "env", short: "E", arg: "NAME", kind: "string", default: "development", help: "development logs requests to stderr and shows error stacks" },
+  { long: "access-log", key: "accessLog", arg: "FILE", kind: "string", help: "access log to FILE (- = stderr), in any env; reopened on USR2" },
+  { long: "access-log-format", key: "accessLogFormat", arg: "FORMAT", kind: "choice", choices: ["combined", "json"], default: "combined", help: "combined (Apache's) or json (one object per line)" },
+] as const satisfies readonly OptionSpec[];
+
+type Option = (typeof OPTIONS)[number];
+type ValueOf<O extends Option> = O["kind"] extends "count" | "secs" | "port" ? number
+  : O extends { choices: readonly (infer C)[] } ? C
+  : string;
+
+/** serve()'s options, as the table defines them: every option with a `key`, a number or a
+ *  string (a string or a list of them where the option repeats), in the option's unit. */
+export type OptionValues = {
+  -readonly [O in Option as O extends { key: string } ? O["key"] : never]?: O extends { repeat: true } ? ValueOf<O> | ValueOf<O>[] : ValueOf<O>;
+};
+
 
 export interface ParseOptions {
   /** Working directory for relative paths (default: process.cwd()). */
@@ -129,8 +176,8 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
   /** How the user spelled each option (`-p` or `--port`), for error messages. */
   const typedAs = new Map<string, string>();
   const positional: string[] = [];
-  const byLong = new Map(OPTIONS.map((o) => [o.long, o]));
-  const byShort = new Map(OPTIONS.filter((o) => o.short).map((o) => [o.short!, o]));
+  const byLong = new Map<string, OptionSpec>(OPTIONS.map((o) => [o.long, o]));
+  const byShort = new Map<string, OptionSpec>(OPTIONS.flatMap((o: OptionSpec) => (o.short ? [[o.short, o]] : [])));
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -170,18 +217,22 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
   if (positional.length > 1) throw new ConfigError(`unexpected argument "${positional[1]}" (one APP only)`);
   if (positional.length === 1 && values.has("app")) throw new ConfigError(`--app: given twice (as --app and as "${positional[0]}")`);
 
-  const last = (long: string): string | undefined => values.get(long)?.at(-1);
-  const num = (long: string, fallback: number): number => {
-    const v = last(long);
-    return v === undefined ? fallback : checkNumber(typedAs.get(long)!, byLong.get(long)!, v);
-  };
-
-  // Every value's syntax first (in table order), so `--workers four` is reported as that even
-  // when the app is missing too.
+  // Every value's syntax first (in the order given), so `--workers four` is reported as that
+  // even when the app is missing too.
   for (const [long, list] of values) {
-    const kind = byLong.get(long)!.kind;
-    if (kind !== "string" && kind !== "file" && kind !== "listen") checkNumber(typedAs.get(long)!, byLong.get(long)!, list.at(-1)!);
+    const spec = byLong.get(long)!;
+    for (const v of spec.repeat ? list : [list.at(-1)!]) checkValue(typedAs.get(long)!, spec, v);
   }
+
+  const last = (long: string): string | undefined => values.get(long)?.at(-1);
+  /** The option's number: the last one given, else the table's default (undefined if none). */
+  const num = (long: string): number | undefined => {
+    const v = last(long);
+    const spec = byLong.get(long)!;
+    return v === undefined ? (spec.default as number | undefined) : checkValue(typedAs.get(long)!, spec, v) as number;
+  };
+  const ms = (long: string): number => num(long)! * 1000;
+  const str = (long: string): string | undefined => last(long) ?? (byLong.get(long)!.default as string | undefined);
 
   // The app module.
   let app = "";
@@ -192,7 +243,7 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
       if (!isFile(app)) throw new ConfigError(`${positional[0] !== undefined ? "APP" : typedAs.get("app")} "${given}": no such file`);
     } else {
       const found = APP_CANDIDATES.map((f) => path.join(cwd, f)).find(isFile);
-      if (!found) throw new ConfigError(`no APP given and none of ./app.ts, ./app.js, ./app.mjs exists (see --help)`);
+      if (!found) throw new ConfigError(`no APP given and none of ${byLong.get("app")!.defaultText} exists (see --help)`);
       app = found;
     }
   }
@@ -220,47 +271,53 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
         if (values.has(o)) throw new ConfigError(`${typedAs.get(o)}: cannot be combined with --listen or --socket; use --listen HOST:PORT`);
       }
     } else {
-      const host = last("host") ?? "0.0.0.0";
+      const host = str("host")!;
       if (host === "") throw new ConfigError(`--host: expected an address or a host name, got ""`);
-      listen.push({ kind: "tcp", host: stripBrackets(host), port: num("port", 5000) });
+      listen.push({ kind: "tcp", host: stripBrackets(host), port: num("port")! });
     }
   }
-  // Validate --host/--port even when inherited listeners make them moot: a typo is still a typo.
-  num("port", 0);
 
-  const maxReqsPerChild = num("max-reqs-per-child", 0);
-  let minReqsPerChild: number | undefined;
-  if (values.has("min-reqs-per-child")) {
-    minReqsPerChild = num("min-reqs-per-child", 0);
+  const maxReqsPerChild = num("max-reqs-per-child")!;
+  const minReqsPerChild = num("min-reqs-per-child");
+  if (minReqsPerChild !== undefined) {
     if (maxReqsPerChild === 0) throw new ConfigError(`--min-reqs-per-child: needs --max-reqs-per-child N (the upper end of the range)`);
     if (minReqsPerChild > maxReqsPerChild) {
       throw new ConfigError(`--min-reqs-per-child: expected at most --max-reqs-per-child (${maxReqsPerChild}), got "${last("min-reqs-per-child")}"`);
     }
   }
-  const envName = last("env") ?? "development";
+  const envName = str("env")!;
   if (envName === "") throw new ConfigError(`--env: expected a name such as development or production, got ""`);
   const accessLog = last("access-log");
   if (accessLog === "") throw new ConfigError(`--access-log: expected a file name or -, got ""`);
+  const statusPath = last("status-path");
+  const healthPath = last("health-path");
+  if (statusPath !== undefined && statusPath === healthPath) {
+    throw new ConfigError(`--health-path: "${healthPath}" is the --status-path too`);
+  }
 
   const config: Config = {
     app,
     listen,
-    backlog: num("backlog", 1024),
-    workers: num("workers", cpuCount()),
-    timeoutMs: num("timeout", 300) * 1000,
+    backlog: num("backlog")!,
+    workers: num("workers") ?? cpuCount(),
+    timeoutMs: ms("timeout"),
     maxReqsPerChild,
     minReqsPerChild,
-    spawnIntervalMs: num("spawn-interval", 0) * 1000,
+    spawnIntervalMs: ms("spawn-interval"),
     childExit,
-    keepaliveTimeoutMs: num("keepalive-timeout", 5) * 1000,
-    maxKeepaliveReqs: num("max-keepalive-reqs", 0),
-    headerTimeoutMs: num("header-timeout", 60) * 1000,
-    maxHeaderSize: num("max-header-size", 16384),
-    maxBodySize: num("max-body-size", 0),
-    gracefulTimeoutMs: num("graceful-timeout", 30) * 1000,
-    startupTimeoutMs: num("startup-timeout", 60) * 1000,
+    keepaliveTimeoutMs: ms("keepalive-timeout"),
+    maxKeepaliveReqs: num("max-keepalive-reqs")!,
+    headerTimeoutMs: ms("header-timeout"),
+    maxHeaderSize: num("max-header-size")!,
+    maxBodySize: num("max-body-size")!,
+    gracefulTimeoutMs: ms("graceful-timeout"),
+    startupTimeoutMs: ms("startup-timeout"),
     env: envName,
     accessLog: accessLog === undefined ? undefined : accessLog === "-" ? "-" : path.resolve(cwd, accessLog),
+    accessLogFormat: str("access-log-format") as "combined" | "json",
+    statusPath,
+    statusAllow: values.get("status-allow") ?? [...(byLong.get("status-allow")!.default as readonly string[])],
+    healthPath,
     wasmSimd: env.PRONGHORN_NO_WASM_SIMD !== "1",
     nativeResponse: env.PRONGHORN_NATIVE_RESPONSE === "1",
     zeroCopyReads: env.PRONGHORN_NO_ONREAD !== "1",
@@ -268,12 +325,11 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
   return { action: "serve", config };
 }
 
-function checkNumber(option: string, spec: OptionSpec, v: string): number {
-  const kind = spec.kind;
-  switch (kind) {
-    case "count":
-    case "count0": {
-      const min = kind === "count" ? 1 : 0;
+/** Check one value against its option's kind and bounds: the number it means, or the string. */
+function checkValue(option: string, spec: OptionSpec, v: string): number | string {
+  switch (spec.kind) {
+    case "count": {
+      const min = spec.min ?? 1;
       if (!/^[0-9]+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) {
         throw new ConfigError(`${option}: expected a whole number >= ${min}, got "${v}"`);
       }
@@ -283,17 +339,95 @@ function checkNumber(option: string, spec: OptionSpec, v: string): number {
     case "port":
       if (!/^[0-9]+$/.test(v) || Number(v) > 65535) throw new ConfigError(`${option}: expected a port number 0-65535, got "${v}"`);
       return Number(v);
-    case "secs":
-    case "secs0": {
+    case "secs": {
+      const zero = spec.min === 0;
       const n = /^[0-9]+(\.[0-9]+)?$|^\.[0-9]+$/.test(v) ? Number(v) : NaN;
-      if (!(n >= 0) || (kind === "secs" && n === 0) || n > 2_000_000) {
-        throw new ConfigError(`${option}: expected a number of seconds ${kind === "secs" ? "> 0" : ">= 0"}, got "${v}"`);
+      if (!(n >= 0) || (!zero && n === 0) || n > (spec.max ?? MAX_SECS)) {
+        throw new ConfigError(`${option}: expected a number of seconds ${zero ? ">= 0" : "> 0"}, got "${v}"`);
       }
       return n;
     }
+    case "path":
+      // Matched against the request's pathname as sent: no query, no fragment, no dot segments.
+      if (!/^\/[!$&'()*+,;=:@%\w.~/-]*$/.test(v) || /(^|\/)\.\.?(\/|$)/.test(v)) {
+        throw new ConfigError(`${option}: expected a URL path such as /server-status, got "${v}"`);
+      }
+      return v;
+    case "cidr":
+      if (v !== "unix" && parseCidr(v) === undefined) {
+        throw new ConfigError(`${option}: expected an IPv4 or IPv6 CIDR such as 10.0.0.0/8 or fd00::/8 (or unix), got "${v}"`);
+      }
+      return v;
+    case "choice":
+      if (!spec.choices!.includes(v)) throw new ConfigError(`${option}: expected ${spec.choices!.join(" or ")}, got "${v}"`);
+      return v;
     default:
-      throw new Error(`not a numeric option: ${option}`);
+      return v;
   }
+}
+
+/** An address range: the address as 16 bytes (IPv4 as IPv4-mapped IPv6) and the prefix length
+ *  counted over those 16 bytes. */
+export interface Cidr {
+  bytes: Uint8Array;
+  prefix: number;
+}
+
+/** `10.0.0.0/8`, `fd00::/8`, or a bare address (a /32 or /128); undefined if it is neither. */
+export function parseCidr(text: string): Cidr | undefined {
+  const slash = text.indexOf("/");
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  const bytes = parseAddress(addr);
+  if (!bytes) return undefined;
+  const v4 = !addr.includes(":");
+  const max = v4 ? 32 : 128;
+  const bits = slash < 0 ? String(max) : text.slice(slash + 1);
+  if (!/^[0-9]{1,3}$/.test(bits) || Number(bits) > max) return undefined;
+  return { bytes, prefix: Number(bits) + (v4 ? 96 : 0) };
+}
+
+/** An IPv4 or IPv6 address as 16 bytes (IPv4 as ::ffff:a.b.c.d); undefined if it is neither. */
+export function parseAddress(addr: string): Uint8Array | undefined {
+  const out = new Uint8Array(16);
+  const v4 = (s: string, at: number): boolean => {
+    const parts = s.split(".");
+    if (parts.length !== 4 || parts.some((p) => !/^[0-9]{1,3}$/.test(p) || Number(p) > 255)) return false;
+    parts.forEach((p, i) => (out[at + i] = Number(p)));
+    return true;
+  };
+  if (!addr.includes(":")) {
+    out[10] = out[11] = 0xff;
+    return v4(addr, 12) ? out : undefined;
+  }
+  const zone = addr.indexOf("%");
+  if (zone >= 0) addr = addr.slice(0, zone);
+  const halves = addr.split("::");
+  if (halves.length > 2) return undefined;
+  const groups = (s: string): string[] => (s === "" ? [] : s.split(":"));
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  // A trailing dotted quad counts as two groups.
+  const all = [...head, ...tail];
+  const dotted = all.length > 0 && all[all.length - 1].includes(".");
+  const count = all.length + (dotted ? 1 : 0);
+  if (halves.length === 1 ? count !== 8 : count > 7) return undefined;
+  const put = (list: string[], at: number): boolean => {
+    for (let i = 0; i < list.length; i++) {
+      const g = list[i];
+      if (g.includes(".")) {
+        if (i !== list.length - 1 || !v4(g, at + i * 2)) return false;
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return false;
+        const n = parseInt(g, 16);
+        out[at + i * 2] = n >> 8;
+        out[at + i * 2 + 1] = n & 0xff;
+      }
+    }
+    return true;
+  };
+  if (!put(head, 0)) return undefined;
+  if (!put(tail, 16 - (tail.length + (dotted ? 1 : 0)) * 2)) return undefined;
+  return out;
 }
 
 /** `--listen` forms: HOST:PORT, :PORT, PORT, [V6]:PORT, /path.sock, ./path.sock, unix:/path. */
@@ -370,9 +504,10 @@ function cpuCount(): number {
 }
 
 export function helpText(): string {
-  const rows = OPTIONS.map((o) => {
+  const rows = OPTIONS.map((o: OptionSpec) => {
     const names = `${o.short ? `-${o.short}, ` : "    "}--${o.long} ${o.arg}`;
-    const def = o.default === "-" ? "" : ` (default: ${o.default})`;
+    const shown = o.defaultText ?? (Array.isArray(o.default) ? o.default.join(", ") : o.default);
+    const def = shown === undefined ? "" : ` (default: ${shown})`;
     return `  ${names.padEnd(34)} ${o.help}${def}`;
   });
   return [
@@ -387,6 +522,7 @@ export function helpText(): string {
     `  ${"-h, --help".padEnd(34)} print this help`,
     "",
     "Inherited listeners: SERVER_STARTER_PORT (start_server) or LISTEN_FDS (systemd) replace --listen.",
-    "Signals: TERM/INT/QUIT graceful stop, HUP graceful reload, USR1 stop paced by --spawn-interval.",
+    "Signals: TERM/INT/QUIT graceful stop, HUP graceful reload, USR1 stop paced by --spawn-interval,",
+    "USR2 reopen the access log (after logrotate).",
   ].join("\n");
 }

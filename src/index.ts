@@ -4,7 +4,7 @@
  * `serve()` binds and forks workers that re-run the script; in a worker the same `serve()` call
  * serves with the `fetch` it was given. So keep side effects before `serve()` cheap.
  */
-import { parseConfig, OPTIONS, ConfigError } from "./config.js";
+import { parseConfig, OPTIONS, ConfigError, type OptionSpec, type OptionValues } from "./config.js";
 import { supervise } from "./supervisor.js";
 import { runWorker } from "./worker.js";
 import { toFetchHandler } from "./app.js";
@@ -15,52 +15,15 @@ export type { FetchHandler, ServeInfo } from "./http/server.js";
 export type { RemoteAddr } from "./runtime/runtime.js";
 export { ConfigError } from "./config.js";
 
-/** Options of {@link serve}: the CLI's, camelCased (`--max-reqs-per-child` is `maxReqsPerChild`). */
-export interface ServeOptions {
+/**
+ * Options of {@link serve}: the CLI's, camelCased (`--max-reqs-per-child` is `maxReqsPerChild`),
+ * in the CLI's units (seconds, bytes), with the CLI's defaults. Their names, types, defaults and
+ * bounds are the option table's (`OPTIONS` in config.ts; `pronghorn --help` prints it).
+ */
+export type ServeOptions = OptionValues & {
   /** The fetch handler (or pass an object with a `fetch` method as the options themselves). */
   fetch: FetchHandler;
-  /** Bind address. Default `0.0.0.0`. */
-  host?: string;
-  /** TCP port. Default 5000; 0 picks a free port. */
-  port?: number;
-  /** `HOST:PORT`, `:PORT`, `PORT`, `[V6]:PORT`, `/path.sock` or `unix:/path`; replaces host/port. */
-  listen?: string | string[];
-  /** A unix socket path (same as listen). */
-  socket?: string | string[];
-  /** Listen backlog. Default 1024. */
-  backlog?: number;
-  /** Worker processes, at most 1024. Default: the CPU count. */
-  workers?: number;
-  /** Per read/write wait timeout, seconds. Default 300. */
-  timeout?: number;
-  /** Recycle a worker after this many requests; 0 (default) = never. */
-  maxReqsPerChild?: number;
-  /** With maxReqsPerChild: each worker's limit is uniform in [min, max]. */
-  minReqsPerChild?: number;
-  /** At most one spawn per interval, seconds; paces HUP reloads and USR1 stops. Default 0. */
-  spawnInterval?: number;
-  /** Module whose default export runs right before a worker exits. */
-  childExit?: string;
-  /** Idle seconds between requests on a connection; 0 = close after every response. Default 5. */
-  keepaliveTimeout?: number;
-  /** Requests per connection; 0 (default) = no limit. */
-  maxKeepaliveReqs?: number;
-  /** Seconds for the whole request head to arrive. Default 60. */
-  headerTimeout?: number;
-  /** Request head limit in bytes (431 beyond). Default 16384. */
-  maxHeaderSize?: number;
-  /** Request body limit in bytes (413 beyond); 0 (default) = none. */
-  maxBodySize?: number;
-  /** Seconds a stopping worker may take to finish its requests; 0 = no deadline. Default 30. */
-  gracefulTimeout?: number;
-  /** Seconds a new worker may take to load and listen before it is stopped as a failed start;
-   *  0 = no deadline. Default 60. */
-  startupTimeout?: number;
-  /** `development` (default) logs requests to stderr and shows stacks in 500s. */
-  env?: string;
-  /** Combined log format to this file (`-` = stderr). */
-  accessLog?: string;
-}
+};
 
 /**
  * Start pronghorn with a fetch handler given in code.
@@ -78,20 +41,20 @@ export async function serve(options: ServeOptions): Promise<void> {
   const runtime = await selectRuntime();
   const ctx = runtime.workerContext();
   if (ctx) return runWorker(runtime, ctx, fetch);
-  const parsed = parseConfig(optionsToArgv(options), process.env, { appInCode: true });
+  const parsed = parseConfig(optionsToArgv(options as Record<string, unknown>), process.env, { appInCode: true });
   if (parsed.action !== "serve") throw new Error("unreachable: serve() options never ask for help");
   await supervise(runtime, parsed.config);
 }
 
 /** camelCase options -> CLI arguments, so one table validates both. */
-function optionsToArgv(options: ServeOptions): string[] {
-  const known = new Set(OPTIONS.map((o) => o.long));
+export function optionsToArgv(options: Record<string, unknown>): string[] {
+  const byKey = new Map<string, OptionSpec>(OPTIONS.flatMap((o: OptionSpec) => (o.key ? [[o.key, o]] : [])));
   const argv: string[] = [];
   for (const [key, value] of Object.entries(options)) {
     if (key === "fetch" || value === undefined) continue;
-    const long = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    if (!known.has(long) || long === "app") throw new ConfigError(`serve(): unknown option "${key}"`);
-    for (const v of Array.isArray(value) ? value : [value]) argv.push(`--${long}`, String(v));
+    const spec = byKey.get(key);
+    if (!spec) throw new ConfigError(`unknown option "${key}" (see --help)`);
+    for (const v of Array.isArray(value) ? value : [value]) argv.push(`--${spec.long}`, String(v));
   }
   return argv;
 }

@@ -11,7 +11,7 @@
  * whole process group). No I/O here but the runtime's.
  */
 import type { Config } from "./config.js";
-import type { BoundListener, SupervisorRuntime, Signal, Timer, WorkerMessage, WorkerProcess } from "./runtime/runtime.js";
+import type { BoundListener, ServerStatus, SupervisorRuntime, Signal, Timer, WorkerMessage, WorkerProcess } from "./runtime/runtime.js";
 
 export interface SupervisorOptions {
   workers: number;
@@ -42,6 +42,9 @@ export const START_ATTEMPTS = 3;
  *  (without the window, the replacements' spawns delayed it by up to 270 ms). Connections
  *  meanwhile queue on the listening socket (or go to the other workers); none is refused. */
 export const SIGNAL_SETTLE_MS = 500;
+/** A status ask waits this long for every worker's counters; one that has not answered by then
+ *  (blocked in a long synchronous task) is listed with the counters it last reported. */
+export const STATUS_DEADLINE_MS = 500;
 
 /** starting: spawned, not ready. ready: accepting. retiring: stopped accepting, draining. */
 type WorkerState = "starting" | "ready" | "retiring";
@@ -57,6 +60,16 @@ interface Worker {
   startup: Timer | undefined;
   /** It was not ready by --startup-timeout and was stopped: its exit is a failed start. */
   timedOut: boolean;
+  /** What it last reported for a status page (opaque here). */
+  counters: unknown;
+}
+
+/** A status page being collected for the worker `from`, which asked with its number `ask`. */
+interface StatusAsk {
+  from: Worker;
+  ask: number;
+  waiting: Set<Worker>;
+  timer: Timer;
 }
 
 export class Supervisor {
@@ -79,11 +92,15 @@ export class Supervisor {
   /** Pending while a worker's own signal may turn out to be a process group's (SIGNAL_SETTLE_MS). */
   #settleTimer: Timer | undefined;
   #finished = false;
+  readonly #startedAt: number;
+  readonly #asks = new Map<number, StatusAsk>();
+  #nextAsk = 1;
 
   constructor(rt: SupervisorRuntime, opts: SupervisorOptions, listeners: readonly BoundListener[]) {
     this.#rt = rt;
     this.#opts = opts;
     this.#listeners = listeners;
+    this.#startedAt = rt.now();
   }
 
   start(): void {
@@ -103,6 +120,7 @@ export class Supervisor {
   signal(signal: Signal): void {
     if (signal === "SIGHUP") this.#reload();
     else if (signal === "SIGUSR1") this.#stop(signal, true);
+    else if (signal === "SIGUSR2") this.#reopenLogs();
     else this.#stop(signal, false);
   }
 
@@ -139,19 +157,12 @@ export class Supervisor {
     let id = 1;
     while (used.has(id)) id++;
     this.#lastSpawnAt = this.#rt.now();
-    const w: Worker = {
-      id,
-      generation: this.#generation,
-      proc: undefined as unknown as WorkerProcess,
-      state: "starting",
-      readyAt: undefined,
-      deadline: undefined,
-      startup: undefined,
-      timedOut: false,
-    };
+    const generation = this.#generation;
+    let proc: WorkerProcess;
     try {
-      w.proc = this.#rt.spawnWorker(
-        { id, generation: w.generation, listeners: this.#listeners, payload: this.#opts.payload },
+      // The events arrive from the event loop, after `w` below exists.
+      proc = this.#rt.spawnWorker(
+        { id, generation, listeners: this.#listeners, payload: this.#opts.payload },
         { message: (m) => this.#onMessage(w, m), exit: (code, signal) => this.#onExit(w, code, signal) },
       );
     } catch (err) {
@@ -159,6 +170,17 @@ export class Supervisor {
       this.#rt.log(`pronghorn: cannot start worker ${id}: ${(err as Error).message}; retrying in ${delay} ms`);
       return;
     }
+    const w: Worker = {
+      id,
+      generation,
+      proc,
+      state: "starting",
+      readyAt: undefined,
+      deadline: undefined,
+      startup: undefined,
+      timedOut: false,
+      counters: undefined,
+    };
     this.#workers.add(w);
     const limit = this.#opts.startupTimeoutMs ?? 0;
     if (limit > 0) w.startup = this.#rt.setTimer(limit, () => this.#startupExpired(w, limit));
@@ -222,11 +244,55 @@ export class Supervisor {
         });
       }
       this.#reconcile();
+    } else if (m.type === "status") {
+      this.#askCounters(w, m.ask);
+    } else if (m.type === "counters") {
+      w.counters = m.counters;
+      const a = this.#asks.get(m.ask);
+      if (a?.waiting.delete(w) && a.waiting.size === 0) this.#answer(a);
     }
+  }
+
+  // --- status pages: counters relayed, never read ---------------------------------------------
+
+  /** Ask every worker that serves (or drains) for its counters; answer `from` once all have
+   *  answered or STATUS_DEADLINE_MS passed. */
+  #askCounters(from: Worker, ask: number): void {
+    const id = this.#nextAsk++;
+    const waiting = new Set([...this.#workers].filter((x) => x.state !== "starting"));
+    const a: StatusAsk = { from, ask, waiting, timer: this.#rt.setTimer(STATUS_DEADLINE_MS, () => this.#answer(a)) };
+    this.#asks.set(id, a);
+    for (const x of waiting) x.proc.send({ type: "counters", ask: id });
+    if (waiting.size === 0) this.#answer(a);
+  }
+
+  #answer(a: StatusAsk): void {
+    a.timer.cancel();
+    for (const [id, x] of this.#asks) if (x === a) this.#asks.delete(id);
+    if (!this.#workers.has(a.from)) return;
+    const status: ServerStatus = {
+      pid: this.#rt.pid,
+      uptimeMs: this.#rt.now() - this.#startedAt,
+      generation: this.#generation,
+      workers: [...this.#workers]
+        .filter((x) => x.state !== "starting")
+        .sort((x, y) => x.generation - y.generation || x.id - y.id)
+        .map((x) => ({ pid: x.proc.pid, id: x.id, generation: x.generation, retiring: x.state === "retiring", answered: !a.waiting.has(x), counters: x.counters })),
+    };
+    a.from.proc.send({ type: "status", ask: a.ask, status });
+  }
+
+  // --- USR2: reopen log files -----------------------------------------------------------------
+
+  #reopenLogs(): void {
+    if (this.#finished) return;
+    this.#rt.log(`pronghorn: SIGUSR2: workers reopen their access logs`);
+    for (const w of this.#workers) w.proc.send({ type: "reopen-logs" });
   }
 
   #onExit(w: Worker, code: number | null, signal: string | null): void {
     if (!this.#workers.delete(w)) return;
+    for (const a of this.#asks.values()) if (a.waiting.delete(w) && a.waiting.size === 0) this.#answer(a);
     w.deadline?.cancel();
     w.startup?.cancel();
     const how = signal ? `on ${signal}` : `with status ${code}`;

@@ -10,9 +10,10 @@
  * throws (a 500); a storm of them (UNCAUGHT_STORM_COUNT within UNCAUGHT_STORM_MS) retires it.
  */
 import type { Config } from "./config.js";
-import type { Listener, Signal, WorkerContext, WorkerRuntime } from "./runtime/runtime.js";
+import type { Listener, LogSink, ServerStatus, Signal, SupervisorMessage, WorkerContext, WorkerRuntime } from "./runtime/runtime.js";
 import { HttpServer, type FetchHandler, type HttpOptions } from "./http/server.js";
 import { loadApp, loadChildExit, AppError } from "./app.js";
+import { withEndpoints, COLLECT_TIMEOUT_MS, type Endpoints } from "./status.js";
 
 /** This many uncaught errors within UNCAUGHT_STORM_MS retire the worker: something in it is
  *  broken for good (a timer that throws on every tick), and a fresh process is the cure. Below
@@ -40,8 +41,40 @@ export async function runWorker(rt: WorkerRuntime, ctx: WorkerContext, fetch?: F
   let forced = false;
   let inHook = false;
 
+  let endpoints: Endpoints | undefined;
+  let accessLog: LogSink | undefined;
+  /** Status pages waiting for the supervisor's answer, by ask number. */
+  const asks = new Map<number, (s: ServerStatus | undefined) => void>();
+  let nextAsk = 1;
+
+  const onMessage = (m: SupervisorMessage): void => {
+    if (m.type === "stop") requestStop("stop");
+    else if (m.type === "stop-now") stopNow();
+    else if (m.type === "counters") {
+      if (endpoints) send({ type: "counters", ask: m.ask, counters: endpoints.counters() });
+    } else if (m.type === "status") {
+      asks.get(m.ask)?.(m.status);
+      asks.delete(m.ask);
+    } else if (m.type === "reopen-logs") accessLog?.reopen();
+  };
+
+  /** Every worker's counters, through the supervisor; undefined if it does not answer in time. */
+  const collect = (): Promise<ServerStatus | undefined> =>
+    new Promise((resolve) => {
+      const ask = nextAsk++;
+      const timer = rt.setTimer(COLLECT_TIMEOUT_MS, () => {
+        asks.delete(ask);
+        resolve(undefined);
+      });
+      asks.set(ask, (s) => {
+        timer.cancel();
+        resolve(s);
+      });
+      send({ type: "status", ask });
+    });
+
   const send = rt.connectSupervisor({
-    message: (m) => (m.type === "stop" ? requestStop("stop") : stopNow()),
+    message: onMessage,
     gone: () => {
       // Nobody is left to enforce --graceful-timeout: this worker does it itself.
       requestStop("supervisor gone");
@@ -51,7 +84,11 @@ export async function runWorker(rt: WorkerRuntime, ctx: WorkerContext, fetch?: F
   // A first TERM/INT/QUIT is graceful, a second one is not. Counted apart from the supervisor's
   // "stop", so one Ctrl-C (INT to the whole process group, plus the supervisor's "stop") is
   // still graceful.
-  rt.onWorkerSignal((signal: Signal) => (++signals > 1 ? stopNow() : requestStop(signal, signal)));
+  rt.onWorkerSignal((signal: Signal) => {
+    if (signal === "SIGUSR2") accessLog?.reopen();
+    else if (++signals > 1) stopNow();
+    else requestStop(signal, signal);
+  });
 
   const errorTimes: number[] = [];
   rt.onUncaughtError((err, kind) => {
@@ -133,7 +170,24 @@ export async function runWorker(rt: WorkerRuntime, ctx: WorkerContext, fetch?: F
 
   const limit = requestLimit(config.maxReqsPerChild, config.minReqsPerChild);
   let served = 0;
-  const accessLog = config.accessLog ?? (config.env === "development" ? "-" : undefined);
+  let connections = 0;
+  const logPath = config.accessLog ?? (config.env === "development" ? "-" : undefined);
+  if (logPath !== undefined) {
+    accessLog = rt.openLog(logPath);
+  }
+  if (config.statusPath !== undefined || config.healthPath !== undefined) {
+    endpoints = withEndpoints(fetch, {
+      statusPath: config.statusPath,
+      statusAllow: config.statusAllow,
+      healthPath: config.healthPath,
+      clock: rt,
+      accepting: () => !retiring && !stopRequested,
+      totals: () => ({ requests: served, connections }),
+      collect,
+      self: worker,
+    });
+    fetch = endpoints.fetch;
+  }
   const options: HttpOptions = {
     timeoutMs: config.timeoutMs,
     keepaliveTimeoutMs: config.keepaliveTimeoutMs,
@@ -142,7 +196,8 @@ export async function runWorker(rt: WorkerRuntime, ctx: WorkerContext, fetch?: F
     maxHeaderSize: config.maxHeaderSize,
     maxBodySize: config.maxBodySize,
     development: config.env === "development",
-    accessLog: accessLog === undefined ? undefined : rt.openLog(accessLog),
+    accessLog: accessLog?.write,
+    accessLogFormat: config.accessLogFormat,
     errorLog: (line) => rt.log(line),
     // The lightweight global Response (http/fast-response.ts) is on unless asked otherwise.
     fastResponse: !config.nativeResponse,
@@ -160,7 +215,13 @@ export async function runWorker(rt: WorkerRuntime, ctx: WorkerContext, fetch?: F
     },
   });
   server = srv;
-  const accept = srv.accept.bind(srv);
+  // Connections are counted only for the status page.
+  const accept: Parameters<WorkerRuntime["listen"]>[2] = endpoints
+    ? (socket, listener) => {
+      connections++;
+      return srv.accept(socket, listener);
+    }
+    : srv.accept.bind(srv);
   listening = Promise.all(
     ctx.listeners.map((l) => rt.listen(l, { backlog: config.backlog, readBuffer: srv.readBuffer, zeroCopyReads: config.zeroCopyReads }, accept)),
   );

@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { ROOT } from "./harness.js";
 
@@ -33,7 +34,7 @@ function codeOf(file) {
 }
 
 /** The files that must be runtime-neutral: the HTTP layer and the process policy. */
-const NEUTRAL = (from) => from.startsWith("http/") || from === "supervisor.ts" || from === "worker.ts";
+const NEUTRAL = (from) => from.startsWith("http/") || from === "supervisor.ts" || from === "worker.ts" || from === "status.ts";
 
 const IMPORT_RULES = [
   ["only runtime/ touches sockets and processes", (from, to) => !from.startsWith("runtime/") && (PROCESS_AND_SOCKETS.includes(to) || to.startsWith("bun:"))],
@@ -98,4 +99,49 @@ test("the scanners see what they must check", () => {
   assert.doesNotMatch(codeOf(path.join(SRC, "http", "server.ts")), /^\s*\*/m);
   const rule = NAME_RULES.find(([name]) => name.startsWith("timers"))[2];
   assert.ok(rule.test("const t = setInterval(f, 10);") && !rule.test("const t = clock.every(10, f);"));
+});
+
+/** The first import cycle found among `files` (src-relative paths), as a path, or null. */
+function findCycle(files) {
+  const graph = new Map(files.map((f) => [path.relative(SRC, f), importsOf(f).filter((to) => to.endsWith(".ts"))]));
+  const state = new Map(); // 1 on the current path, 2 done
+  const stack = [];
+  const visit = (node) => {
+    if (state.get(node) === 2) return null;
+    if (state.get(node) === 1) return [...stack.slice(stack.indexOf(node)), node];
+    state.set(node, 1);
+    stack.push(node);
+    for (const to of graph.get(node) ?? []) {
+      const cycle = visit(to);
+      if (cycle !== null) return cycle;
+    }
+    stack.pop();
+    state.set(node, 2);
+    return null;
+  };
+  for (const node of graph.keys()) {
+    const cycle = visit(node);
+    if (cycle !== null) return cycle;
+  }
+  return null;
+}
+
+// A cycle, even through `import type`, means two modules each need the other: one of them holds
+// a contract that belongs in a module of its own, or the dependency should point the other way.
+test("no import cycle among src/ files, type-only imports included", () => {
+  const cycle = findCycle(sources());
+  assert.equal(cycle, null, `import cycle: ${cycle?.join(" -> ")}`);
+});
+
+test("the cycle check sees type-only imports and finds a cycle", () => {
+  assert.ok(importsOf(path.join(SRC, "index.ts")).some((to) => to.startsWith("http/")), "index.ts's `import type` from http/ is read");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pronghorn-cycle-check-"));
+  try {
+    fs.writeFileSync(path.join(dir, "a.ts"), 'import type { B } from "./b.js";\nexport type A = B;\n');
+    fs.writeFileSync(path.join(dir, "b.ts"), 'import { type A } from "./a.js";\nexport type B = A;\n');
+    const cycle = findCycle([path.join(dir, "a.ts"), path.join(dir, "b.ts")]);
+    assert.deepEqual(cycle?.map((p) => path.basename(p)), ["a.ts", "b.ts", "a.ts"]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -11,7 +11,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { ROOT, RUNTIME, RUNTIME_LABEL, runtimeCommand, runtimeEnv, startServer, tmpdir, rawExchange } from "./harness.js";
+import { ROOT, RUNTIME, RUNTIME_LABEL, runtimeCommand, runtimeEnv, startServer, tmpdir, get } from "./harness.js";
 
 const HELLO = path.join(ROOT, "test", "fixtures", "ops-hello.mjs");
 
@@ -21,10 +21,6 @@ function run(args, env = {}, cwd = ROOT) {
   return spawnSync(cmd, [...pre, ...args], { cwd, env: runtimeEnv(RUNTIME, env), encoding: "utf8", timeout: 15000 });
 }
 
-async function get(server, where) {
-  const r = await rawExchange({ ...server, ...where }, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-  return r.text;
-}
 
 const BAD = [
   [["--workers", "four", HELLO], /^pronghorn: --workers: expected a whole number >= 1, got "four"$/],
@@ -48,6 +44,15 @@ const BAD = [
   [["/nonexistent/app.js"], /^pronghorn: APP "\/nonexistent\/app.js": no such file$/],
   [["--host", "127.0.0.1", "--listen", ":0", HELLO], /^pronghorn: --host: cannot be combined with --listen or --socket/],
   [[HELLO, "extra.js"], /^pronghorn: unexpected argument "extra.js" \(one APP only\)$/],
+  // The parser's wasm memory is fixed: a head limit near it could not be honoured.
+  [["--max-header-size", "40000000", HELLO], /^pronghorn: --max-header-size: expected at most 1048576, got "40000000"$/],
+  [["--max-header-size", "1048577", HELLO], /^pronghorn: --max-header-size: expected at most 1048576, got "1048577"$/],
+  [["--status-path", "server-status", HELLO], /^pronghorn: --status-path: expected a URL path such as \/server-status, got "server-status"$/],
+  [["--health-path", "/a/../b", HELLO], /^pronghorn: --health-path: expected a URL path such as \/server-status, got "\/a\/..\/b"$/],
+  [["--status-path", "/s", "--health-path", "/s", HELLO], /^pronghorn: --health-path: "\/s" is the --status-path too$/],
+  [["--status-allow", "10.0.0.0/33", HELLO], /^pronghorn: --status-allow: expected an IPv4 or IPv6 CIDR such as 10.0.0.0\/8 or fd00::\/8 \(or unix\), got "10.0.0.0\/33"$/],
+  [["--status-allow", "::1", "--status-allow", "fe80::zz/10", HELLO], /^pronghorn: --status-allow: expected an IPv4 or IPv6 CIDR .*got "fe80::zz\/10"$/],
+  [["--access-log-format", "xml", HELLO], /^pronghorn: --access-log-format: expected combined or json, got "xml"$/],
 ];
 
 for (const [args, expected] of BAD) {
@@ -76,10 +81,10 @@ test("no APP and no ./app.{ts,js,mjs}: exit 2 saying so", () => {
 test("--help lists every option with its default, on stdout, exit 0", () => {
   const r = run(["--help"]);
   assert.equal(r.status, 0);
-  for (const option of ["--app", "--host", "--port", "--listen", "--socket", "--backlog", "--workers", "--timeout", "--max-reqs-per-child", "--min-reqs-per-child", "--spawn-interval", "--child-exit", "--keepalive-timeout", "--max-keepalive-reqs", "--header-timeout", "--max-header-size", "--max-body-size", "--graceful-timeout", "--startup-timeout", "--env", "--access-log", "--version", "--help"]) {
+  for (const option of ["--app", "--host", "--port", "--listen", "--socket", "--backlog", "--workers", "--timeout", "--max-reqs-per-child", "--min-reqs-per-child", "--spawn-interval", "--child-exit", "--keepalive-timeout", "--max-keepalive-reqs", "--header-timeout", "--max-header-size", "--max-body-size", "--graceful-timeout", "--startup-timeout", "--status-path", "--status-allow", "--health-path", "--env", "--access-log", "--access-log-format", "--version", "--help"]) {
     assert.ok(r.stdout.includes(option), `--help mentions ${option}`);
   }
-  for (const def of ["(default: 5000)", "(default: 0.0.0.0)", "(default: 1024)", "(default: CPU count)", "at most 1024", "(default: 300)", "(default: 5)", "(default: 60)", "(default: 16384)", "(default: development)"]) {
+  for (const def of ["(default: 5000)", "(default: 0.0.0.0)", "(default: 1024)", "(default: CPU count)", "at most 1024", "(default: 300)", "(default: 5)", "(default: 60)", "(default: 16384)", "(default: development)", "(default: combined)", "(default: 127.0.0.0/8, ::1/128, unix)", "at most 1048576", "USR2"]) {
     assert.ok(r.stdout.includes(def), `--help shows ${def}`);
   }
 });
@@ -120,7 +125,9 @@ test("one startup line per listener (v4, v6, unix), with the real port for port 
   else t.diagnostic("no ::1 on this machine: the IPv6 listener is not tested");
   for (const url of server.urls) {
     const where = url.startsWith("unix:") ? { socketPath: url.slice(5) } : { socketPath: undefined, host: new URL(url).hostname.replace(/^\[|\]$/g, ""), port: Number(new URL(url).port) };
-    assert.match(await get(server, where), /^HTTP\/1\.1 200 [^]*hello from worker/);
+    const r = await get({ ...server, ...where }, "/");
+    assert.equal(r.status, 200);
+    assert.match(r.body, /hello from worker/);
   }
   assert.deepEqual(await server.stop("SIGTERM"), { code: 0, signal: null });
   assert.equal(fs.existsSync(sock), false, "the unix socket we created is removed on exit");
@@ -140,7 +147,7 @@ test("a unix socket left over by a dead server is replaced; a live one is an err
   assert.ok(fs.existsSync(sock));
   const server = await startServer(["--workers", "1", "-E", "production", "--socket", sock, HELLO]);
   t.after(() => server.stop("SIGKILL"));
-  assert.match(await get(server, {}), /hello from worker 1/);
+  assert.match((await get(server, "/")).body, /hello from worker 1/);
   assert.deepEqual(await server.stop(), { code: 0, signal: null });
   assert.equal(fs.existsSync(sock), false);
 });
@@ -163,8 +170,8 @@ test("SERVER_STARTER_PORT: every entry is served, not only the first", async (t)
   const server = await startServer(["--workers", "2", "-E", "production", "--port", "1", HELLO], { env, fds: [s.tcp.fd, s.unix.fd], listeners: 2 });
   t.after(() => server.stop("SIGKILL"));
   assert.deepEqual(server.urls, [`http://127.0.0.1:${s.port}/`, `unix:${sockPath}`]);
-  assert.match(await get(server, { socketPath: undefined, host: "127.0.0.1", port: s.port }), /hello from worker/);
-  assert.match(await get(server, { socketPath: sockPath }), /hello from worker/);
+  assert.match((await get({ ...server, socketPath: undefined, host: "127.0.0.1", port: s.port }, "/")).body, /hello from worker/);
+  assert.match((await get({ ...server, socketPath: sockPath }, "/")).body, /hello from worker/);
   assert.deepEqual(await server.stop(), { code: 0, signal: null });
   assert.ok(fs.existsSync(sockPath), "an inherited unix socket is Server::Starter's to remove");
 });
@@ -177,7 +184,7 @@ test("LISTEN_FDS with our LISTEN_PID is used; with another process's pid it is i
   const server = await startServer(["--workers", "1", "-E", "production", HELLO], { env: { LISTEN_FDS: "1" }, fds: [s.tcp.fd], wrap });
   t.after(() => server.stop("SIGKILL"));
   assert.deepEqual(server.urls, [`http://127.0.0.1:${s.port}/`]);
-  assert.match(await get(server, {}), /hello from worker 1/);
+  assert.match((await get(server, "/")).body, /hello from worker 1/);
   assert.deepEqual(await server.stop(), { code: 0, signal: null });
 
   const other = await startServer(["--workers", "1", "-E", "production", "--listen", "127.0.0.1:0", HELLO], { env: { LISTEN_FDS: "1", LISTEN_PID: "1" }, fds: [s.tcp.fd] });
@@ -199,7 +206,7 @@ test("LISTEN_FDS without LISTEN_PID is not ours (sd_listen_fds(3)): ignored, and
   const server = await startServer(["--workers", "1", "-E", "production", "--listen", "127.0.0.1:0", app], { env: { LISTEN_FDS: "1", LISTEN_FDNAMES: "web" }, fds: [s.tcp.fd] });
   t.after(() => server.stop("SIGKILL"));
   assert.notEqual(server.port, s.port, "the inherited fd is not used");
-  assert.match(await get(server, {}), /\[null,null,null\]$/);
+  assert.match((await get(server, "/")).body, /\[null,null,null\]$/);
   assert.deepEqual(await server.stop(), { code: 0, signal: null });
 
   // With our LISTEN_PID the fd is used, and the workers still see none of the three.
@@ -207,6 +214,31 @@ test("LISTEN_FDS without LISTEN_PID is not ours (sd_listen_fds(3)): ignored, and
   const ours = await startServer(["--workers", "1", "-E", "production", app], { env: { LISTEN_FDS: "1", LISTEN_FDNAMES: "web" }, fds: [s.tcp.fd], wrap });
   t.after(() => ours.stop("SIGKILL"));
   assert.deepEqual(ours.urls, [`http://127.0.0.1:${s.port}/`]);
-  assert.match(await get(ours, {}), /\[null,null,null\]$/);
+  assert.match((await get(ours, "/")).body, /\[null,null,null\]$/);
   assert.deepEqual(await ours.stop(), { code: 0, signal: null });
+});
+
+test("a --max-header-size at the cap is accepted and enforced: a 2 MiB head gets 431, the worker serves on", async (t) => {
+  const server = await startServer(["--workers", "1", "--port", "0", "-E", "production", "--max-header-size", "1048576", HELLO]);
+  t.after(() => server.stop("SIGKILL"));
+  const big = await get(server, "/", { headers: `X-Big: ${"a".repeat(2 * 1024 * 1024)}\r\n`, timeoutMs: 20000 });
+  assert.equal(big.status, 431);
+  const near = await get(server, "/", { headers: `X-Big: ${"a".repeat(1000 * 1000)}\r\n`, timeoutMs: 20000 });
+  assert.equal(near.status, 200);
+  assert.doesNotMatch(server.output(), /RangeError|uncaught/);
+  assert.deepEqual(await server.stop(), { code: 0, signal: null });
+});
+
+test("--backlog N reaches listen(2) (ss shows it as the listening socket's Send-Q); Deno's listen keeps 511", async (t) => {
+  const server = await startServer(["--workers", "1", "--listen", "127.0.0.1:0", "--backlog", "2000", "-E", "production", HELLO]);
+  t.after(() => server.stop("SIGKILL"));
+  assert.equal((await get(server, "/")).status, 200); // the worker listens
+  const ss = spawnSync("ss", ["-ltnH", `sport = :${server.port}`], { encoding: "utf8" });
+  assert.equal(ss.status, 0, ss.stderr);
+  const sendQ = ss.stdout.trim().split("\n").map((l) => Number(l.trim().split(/\s+/)[2]));
+  console.log(`--backlog 2000 on ${RUNTIME}: ss reports ${sendQ.join(", ")}`);
+  // One socket, shared by the supervisor and the worker; the kernel caps it at net.core.somaxconn.
+  const somaxconn = Number(fs.readFileSync("/proc/sys/net/core/somaxconn", "utf8"));
+  assert.deepEqual(sendQ, [RUNTIME === "deno" ? 511 : Math.min(2000, somaxconn)]);
+  assert.deepEqual(await server.stop(), { code: 0, signal: null });
 });

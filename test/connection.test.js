@@ -2,7 +2,7 @@
 // HTTP side. Bytes delivered in HttpServer.readBuffer (wasm memory, as Node's onread path does)
 // are parsed in place and may be overwritten after data() returns; pipelined requests are
 // answered in order and not dispatched while the socket is not draining; drain() gives idle
-// connections DRAIN_IDLE_MS to send a last request and closes busy ones after their response.
+// connections STOP_IDLE_MS to send a last request and closes busy ones after their response.
 // Runtime-independent: scripts/test.mjs runs it under each Node line, `bun test` and `deno test -A`
 // (so it imports what it uses from node: modules instead of relying on Node's globals).
 import { test } from "node:test";
@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { setImmediate } from "node:timers";
 import { HttpServer } from "../dist/http/server.js";
-import { DRAIN_IDLE_MS } from "../dist/http/connection.js";
+import { STOP_IDLE_MS } from "../dist/http/connection.js";
 
 const OPTIONS = {
   timeoutMs: 5000, keepaliveTimeoutMs: 5000, maxKeepaliveReqs: 0, headerTimeoutMs: 5000,
@@ -159,7 +159,7 @@ test("a protocol error is answered with a status, a reason and Connection: close
   assert.deepEqual(lines, ["pronghorn: 400: HTTP/1.1 request without Host from 10.0.0.7:51234"]);
 });
 
-test("drain() answers a request that reaches an idle connection in time with Connection: close, closes a silent one after DRAIN_IDLE_MS, and a busy one after its response", async () => {
+test("drain() answers a request that reaches an idle connection in time with Connection: close, closes a silent one after STOP_IDLE_MS, and a busy one after its response", async () => {
   let release;
   const gate = new Promise((r) => (release = r));
   const server = new HttpServer(async (req) => {
@@ -186,7 +186,7 @@ test("drain() answers a request that reaches an idle connection in time with Con
   assert.ok(late.ended, "closed after the response");
   while (!silent.ended && !silent.destroyed && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 20));
   const silentAfter = Date.now() - start;
-  assert.ok(silentAfter >= DRAIN_IDLE_MS - 50 && silentAfter < DRAIN_IDLE_MS + 1000, `silent connection closed after ${silentAfter} ms`);
+  assert.ok(silentAfter >= STOP_IDLE_MS - 50 && silentAfter < STOP_IDLE_MS + 1000, `silent connection closed after ${silentAfter} ms`);
   assert.equal(silent.written, "", "nothing is written to a connection that sent nothing");
   assert.equal(done, false, "the busy connection is still open");
   release();

@@ -5,16 +5,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { ROOT, RUNTIME, startServer, rawExchange, splitResponses, load, tmpdir, waitForOutput } from "./harness.js";
+import { ROOT, RUNTIME, startServer, get, load, tmpdir, waitForOutput } from "./harness.js";
 import { requestLimit } from "../dist/worker.js";
 
 const SLOW = path.join(ROOT, "test", "fixtures", "ops-slow.mjs");
 const CHILD_EXIT = path.join(ROOT, "test", "fixtures", "ops-child-exit.mjs");
-
-async function get(server, target) {
-  const r = await rawExchange(server, `GET ${target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
-  return splitResponses(r.text)[0];
-}
 
 test("--max-reqs-per-child recycles workers under load and no request fails", async (t) => {
   const server = await startServer(["--workers", "2", "--max-reqs-per-child", "400", "--port", "0", "-E", "production", SLOW]);

@@ -9,18 +9,19 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import path from "node:path";
 import { once } from "node:events";
-import { ROOT, startServer, rawExchange, addressOf, waitForOutput, runCli } from "./harness.js";
+import { ROOT, startServer, get, addressOf, waitForOutput, runCli } from "./harness.js";
 
 const FIX = (name) => path.join(ROOT, "test", "fixtures", name);
 const UNCAUGHT = FIX("ops-uncaught.mjs");
 
-async function get(server, target) {
-  const r = await rawExchange(server, `GET ${target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
-  assert.match(r.text, /^HTTP\/1\.1 200 /, `GET ${target}: ${r.text}`);
-  return r.text.slice(r.text.indexOf("\r\n\r\n") + 4);
+/** The body of GET `target`, which must be answered 200. */
+async function body(server, target) {
+  const r = await get(server, target);
+  assert.equal(r.status, 200, `GET ${target}: ${r.status} ${r.body}`);
+  return r.body;
 }
 
-const pidOf = async (server) => Number(/^pid (\d+)/.exec(await get(server, "/"))[1]);
+const pidOf = async (server) => Number(/^pid (\d+)/.exec(await body(server, "/"))[1]);
 
 test("an abort listener that throws when the client disconnects, a timer that throws and a rejection nobody awaits are logged, and the same worker serves on", async (t) => {
   const server = await startServer(["--workers", "1", "--port", "0", "-E", "production", UNCAUGHT]);
@@ -36,11 +37,11 @@ test("an abort listener that throws when the client disconnects, a timer that th
   await waitForOutput(server, new RegExp(`worker 1 \\(pid ${pid}\\): uncaught exception \\(the worker goes on\\): Error: abort listener threw in ${pid}\\n`));
   assert.equal(await pidOf(server), pid);
 
-  assert.match(await get(server, "/timer-throws"), new RegExp(`timer set ${pid}`));
+  assert.match(await body(server, "/timer-throws"), new RegExp(`timer set ${pid}`));
   await waitForOutput(server, new RegExp(`uncaught exception \\(the worker goes on\\): Error: timer threw in ${pid}\\n`));
   assert.equal(await pidOf(server), pid);
 
-  assert.match(await get(server, "/reject"), new RegExp(`rejected ${pid}`));
+  assert.match(await body(server, "/reject"), new RegExp(`rejected ${pid}`));
   await waitForOutput(server, new RegExp(`unhandled rejection \\(the worker goes on\\): Error: nobody awaited this in ${pid}\\n`));
   assert.equal(await pidOf(server), pid);
 
@@ -54,7 +55,7 @@ test("in development an uncaught error is logged with its stack", async (t) => {
   const server = await startServer(["--workers", "1", "--port", "0", "-E", "development", UNCAUGHT]);
   t.after(() => server.stop("SIGKILL"));
   const pid = await pidOf(server);
-  await get(server, "/timer-throws");
+  await body(server, "/timer-throws");
   await waitForOutput(server, /uncaught exception \(the worker goes on\): Error: timer threw in \d+\n\s+at .*ops-uncaught\.mjs/);
   assert.equal(await pidOf(server), pid);
   assert.deepEqual(await server.stop(), { code: 0, signal: null });
@@ -64,7 +65,7 @@ test("a storm of uncaught errors (100 within 10 s) retires the worker gracefully
   const server = await startServer(["--workers", "1", "--port", "0", "-E", "production", UNCAUGHT]);
   t.after(() => server.stop("SIGKILL"));
   const pid = await pidOf(server);
-  await get(server, "/storm?n=100");
+  await body(server, "/storm?n=100");
   await waitForOutput(server, new RegExp(`worker 1 \\(pid ${pid}\\): 100 uncaught errors within 10 s; retiring`));
   await waitForOutput(server, new RegExp(`worker 1 \\(pid ${pid}\\) retires after 100 uncaught errors; replacing it in 100 ms`));
   await waitForOutput(server, /app loaded \d+[^]*app loaded \d+/);
@@ -89,7 +90,7 @@ test("a worker whose app import never finishes is stopped after --startup-timeou
 test("a --startup-timeout the app loads within changes nothing", async (t) => {
   const server = await startServer(["--workers", "1", "--port", "0", "--startup-timeout", "5", "-E", "production", FIX("ops-adv-slow-import.mjs")], { env: { OPS_IMPORT_MS: "300" } });
   t.after(() => server.stop("SIGKILL"));
-  assert.equal(await get(server, "/"), "loaded\n");
+  assert.equal(await body(server, "/"), "loaded\n");
   assert.doesNotMatch(server.output(), /startup-timeout/);
   assert.deepEqual(await server.stop(), { code: 0, signal: null });
 });

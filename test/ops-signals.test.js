@@ -7,12 +7,12 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import path from "node:path";
 import { once } from "node:events";
-import { ROOT, startServer, rawExchange, addressOf, load, waitForOutput, splitResponses, isAlive } from "./harness.js";
+import { ROOT, startServer, get, rawExchange, addressOf, load, waitForOutput, splitResponses, isAlive } from "./harness.js";
 
 const SLOW = path.join(ROOT, "test", "fixtures", "ops-slow.mjs");
 
-/** Send a request on a fresh connection; resolves with the raw response once the server closes. */
-function request(server, target) {
+/** A request the server is expected to cut off (no response): resolves { text, closed } once it closes. */
+function cutOff(server, target) {
   return rawExchange(server, `GET ${target} HTTP/1.1\r\nHost: t\r\n\r\n`, { timeoutMs: 60000 });
 }
 
@@ -32,7 +32,7 @@ test("TERM finishes a slow request in flight, answers a request that reaches an 
   t.after(() => server.stop("SIGKILL"));
   const idle = await idleConnection(server);
   const reused = await idleConnection(server);
-  const slow = request(server, "/slow?ms=1500");
+  const slow = get(server, "/slow?ms=1500", { timeoutMs: 60000 });
   await waitForOutput(server, /slow started/);
   const termAt = Date.now();
   server.proc.kill("SIGTERM");
@@ -44,18 +44,16 @@ test("TERM finishes a slow request in flight, answers a request that reaches an 
   await reused.closed;
   await idle.closed;
   const idleClosedAfter = Date.now() - termAt;
-  const r = await slow;
-  const res = splitResponses(r.text);
+  const res = await slow;
   const { code, signal } = await server.exited;
-  console.log(`graceful stop: silent keep-alive closed ${idleClosedAfter} ms after TERM; request on a reused connection answered ${splitResponses(reply)[0]?.status}; slow request answered ${res[0]?.status}; exit ${code}`);
+  console.log(`graceful stop: silent keep-alive closed ${idleClosedAfter} ms after TERM; request on a reused connection answered ${splitResponses(reply)[0]?.status}; slow request answered ${res.status}; exit ${code}`);
   const again = splitResponses(reply);
   assert.equal(again.length, 1);
   assert.equal(again[0].status, 200);
   // (with Connection: close if the worker was already draining when it arrived, else the
   // connection closes after its DRAIN_IDLE_MS of silence: either way it is answered, then closed)
-  assert.equal(res.length, 1);
-  assert.equal(res[0].status, 200);
-  assert.match(res[0].body, /^slow done by \d+/);
+  assert.equal(res.status, 200);
+  assert.match(res.body, /^slow done by \d+/);
   assert.ok(idleClosedAfter < 2500, `idle connection closed after ${idleClosedAfter} ms`);
   assert.deepEqual({ code, signal }, { code: 0, signal: null });
 });
@@ -65,11 +63,10 @@ test("one Ctrl-C (INT to the whole process group) is still graceful", async (t) 
   const wrap = (cmd, args) => ["setsid", [cmd, ...args]];
   const server = await startServer(["--workers", "2", "--port", "0", "-E", "production", SLOW], { wrap });
   t.after(() => server.stop("SIGKILL"));
-  const slow = request(server, "/slow?ms=1000");
+  const slow = get(server, "/slow?ms=1000", { timeoutMs: 60000 });
   await waitForOutput(server, /slow started/);
   process.kill(-server.pid, "SIGINT");
-  const res = splitResponses((await slow).text);
-  assert.equal(res[0]?.status, 200);
+  assert.equal((await slow).status, 200);
   assert.deepEqual(await server.exited, { code: 0, signal: null });
 });
 
@@ -99,7 +96,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 test("INT to one worker alone retires it and it is replaced", async (t) => {
   const server = await startServer(["--workers", "1", "--port", "0", "-E", "production", UNCAUGHT]);
   t.after(() => server.stop("SIGKILL"));
-  const pidOf = async () => Number(/pid (\d+)/.exec((await rawExchange(server, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")).text)[1]);
+  const pidOf = async () => Number(/pid (\d+)/.exec((await get(server, "/")).body)[1]);
   const first = await pidOf();
   process.kill(first, "SIGINT");
   await waitForOutput(server, /app loaded \d+[^]*app loaded \d+/);
@@ -112,7 +109,7 @@ test("INT to one worker alone retires it and it is replaced", async (t) => {
 test("a second TERM ends a straggler at once", async (t) => {
   const server = await startServer(["--workers", "1", "--port", "0", "-E", "production", SLOW]);
   t.after(() => server.stop("SIGKILL"));
-  const slow = request(server, "/slow?ms=60000");
+  const slow = cutOff(server, "/slow?ms=60000");
   await waitForOutput(server, /slow started/);
   server.proc.kill("SIGTERM");
   await waitForOutput(server, /SIGTERM: stopping gracefully/); // pending signals do not queue
@@ -130,7 +127,7 @@ test("a second TERM ends a straggler at once", async (t) => {
 test("--graceful-timeout ends a straggler after the deadline", async (t) => {
   const server = await startServer(["--workers", "1", "--graceful-timeout", "0.5", "--port", "0", "-E", "production", SLOW]);
   t.after(() => server.stop("SIGKILL"));
-  const slow = request(server, "/slow?ms=60000");
+  const slow = cutOff(server, "/slow?ms=60000");
   await waitForOutput(server, /slow started/);
   const start = Date.now();
   server.proc.kill("SIGTERM");
@@ -148,7 +145,7 @@ test("a worker killed with SIGKILL is replaced and no request fails under load",
   // A request already inside a killed worker is lost with it, on any server. So the victim is a
   // worker blocked in /spin, which accepts nothing: the test shows that killing it disturbs no
   // one else, and that its replacement takes load.
-  const spin = request(server, "/spin?ms=4000");
+  const spin = cutOff(server, "/spin?ms=4000");
   await waitForOutput(server, /spinning \d+/);
   const victim = Number(/spinning (\d+)/.exec(server.output())[1]);
   const pids = new Set();
@@ -184,8 +181,7 @@ test("workers exit by themselves when their supervisor is SIGKILLed (no orphans)
   t.after(() => server.stop("SIGKILL"));
   const pids = new Set();
   for (let i = 0; i < 200 && pids.size < 2; i++) {
-    const r = await rawExchange(server, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-    pids.add(Number(/ok \d+ (\d+)/.exec(r.text)[1]));
+    pids.add(Number(/ok \d+ (\d+)/.exec((await get(server, "/")).body)[1]));
   }
   assert.equal(pids.size, 2);
   server.proc.kill("SIGKILL");

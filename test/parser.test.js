@@ -181,10 +181,11 @@ for (const build of ["simd", "scalar"]) {
 // ---- (b) the binding ------------------------------------------------------------------------
 
 const enc = (text) => bytes(text);
+const P = parser.requestParser();
 
 function headersOf() {
   const list = [];
-  for (let i = 0; i < parser.headerCount(); i++) list.push([parser.headerName(i), parser.headerValue(i)]);
+  for (let i = 0; i < P.headerCount(); i++) list.push([P.headerName(i), P.headerValue(i)]);
   return list;
 }
 
@@ -211,65 +212,65 @@ test("reserve() refuses what does not fit in the fixed memory, with a message", 
   assert.throws(() => parser.reserve(32 * 1024 * 1024), /pronghorn: cannot reserve 33554432 bytes/);
 });
 
-test("parseRequestBytes: method, target, version and headers as sent", () => {
+test("RequestParser.parseBytes: method, target, version and headers as sent", () => {
   const text = "POST /a/b?c=d%20e HTTP/1.1\r\nHost: example.com\r\nContent-Length: 5\r\nX-Empty: \r\nX-Trim: v \t\r\n\r\nhello";
-  const ret = parser.parseRequestBytes(enc(text), 0);
+  const ret = P.parseBytes(enc(text), 0);
   assert.equal(ret, text.length - 5);
-  assert.equal(parser.requestMethod(), "POST");
-  assert.equal(parser.requestTarget(), "/a/b?c=d%20e");
-  assert.equal(parser.requestMinorVersion(), 1);
+  assert.equal(P.method(), "POST");
+  assert.equal(P.target(), "/a/b?c=d%20e");
+  assert.equal(P.minorVersion(), 1);
   assert.deepEqual(headersOf(), [["Host", "example.com"], ["Content-Length", "5"], ["X-Empty", ""], ["X-Trim", "v"]]);
 });
 
-test("parseRequest reads a head the caller placed in reserved wasm memory", () => {
+test("RequestParser.parse reads a head the caller placed in reserved wasm memory", () => {
   const text = "GET /x HTTP/1.0\r\nA: 1\r\n\r\n";
   const ptr = parser.reserve(4096);
   parser.wasmBytes().set(enc(text), ptr);
-  assert.equal(parser.parseRequest(ptr, text.length, 0), text.length);
-  assert.equal(parser.requestMethod(), "GET");
-  assert.equal(parser.requestTarget(), "/x");
-  assert.equal(parser.requestMinorVersion(), 0);
+  assert.equal(P.parse(ptr, text.length, 0), text.length);
+  assert.equal(P.method(), "GET");
+  assert.equal(P.target(), "/x");
+  assert.equal(P.minorVersion(), 0);
   assert.deepEqual(headersOf(), [["A", "1"]]);
 });
 
 test("header bytes decode as latin1, one char per byte (not windows-1252)", () => {
   const text = "GET /caf\xe9\x80 HTTP/1.1\r\nX-Bytes: \x80\x9f\xa0\xff\r\n\r\n";
-  assert.equal(parser.parseRequestBytes(enc(text), 0), text.length);
-  assert.equal(parser.requestTarget(), "/caf\u00e9\u0080");
-  assert.equal(parser.headerValue(0), "\u0080\u009f\u00a0\u00ff");
+  assert.equal(P.parseBytes(enc(text), 0), text.length);
+  assert.equal(P.target(), "/caf\u00e9\u0080");
+  assert.equal(P.headerValue(0), "\u0080\u009f\u00a0\u00ff");
 });
 
 test("an obs-fold continuation line has a null name and keeps its leading whitespace", () => {
   const text = "GET / HTTP/1.1\r\nX-Long: a\r\n  \tb\r\n\r\n";
-  assert.equal(parser.parseRequestBytes(enc(text), 0), text.length);
+  assert.equal(P.parseBytes(enc(text), 0), text.length);
   assert.deepEqual(headersOf(), [["X-Long", "a"], [null, "  \tb"]]);
-  assert.equal(parser.headerNameIs(1, "x-long"), false);
+  assert.equal(P.headerNameIs(1, "x-long"), false);
 });
 
 test("headerNameIs folds ASCII letters only and compares whole names", () => {
   const text = "GET / HTTP/1.1\r\nCoNtEnT-LeNgTh: 0\r\nX-^: 1\r\nTransfer-Encoding: chunked\r\n\r\n";
-  assert.equal(parser.parseRequestBytes(enc(text), 0), text.length);
-  assert.equal(parser.headerNameIs(0, "content-length"), true);
-  assert.equal(parser.headerNameIs(0, "content-lengt"), false);
-  assert.equal(parser.headerNameIs(0, "content-lengthx"), false);
-  assert.equal(parser.headerNameIs(1, "x-^"), true);
-  assert.equal(parser.headerNameIs(1, "x-~"), false, '"^" | 0x20 is "~": only A-Z may fold');
-  assert.equal(parser.headerNameIs(2, "transfer-encoding"), true);
-  assert.equal(parser.headerNameIs(2, "content-length"), false);
+  assert.equal(P.parseBytes(enc(text), 0), text.length);
+  assert.equal(P.headerNameIs(0, "content-length"), true);
+  assert.equal(P.headerNameIs(0, "content-lengt"), false);
+  assert.equal(P.headerNameIs(0, "content-lengthx"), false);
+  assert.equal(P.headerNameIs(1, "x-^"), true);
+  assert.equal(P.headerNameIs(1, "x-~"), false, '"^" | 0x20 is "~": only A-Z may fold');
+  assert.equal(P.headerNameIs(2, "transfer-encoding"), true);
+  assert.equal(P.headerNameIs(2, "content-length"), false);
 });
 
 test("a partial head returns PARSE_PARTIAL, and last_len lets the retry skip the rescan", () => {
   const text = "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n";
-  assert.equal(parser.parseRequestBytes(enc(text.slice(0, 20)), 0), parser.PARSE_PARTIAL);
-  assert.throws(() => parser.requestMethod(), /no.*successful parse|there is none/);
-  assert.equal(parser.parseRequestBytes(enc(text.slice(0, text.length - 1)), 20), parser.PARSE_PARTIAL);
-  assert.equal(parser.parseRequestBytes(enc(text), text.length - 1), text.length);
-  assert.equal(parser.requestTarget(), "/slow");
+  assert.equal(P.parseBytes(enc(text.slice(0, 20)), 0), parser.PARSE_PARTIAL);
+  assert.throws(() => P.method(), /no.*successful parse|there is none/);
+  assert.equal(P.parseBytes(enc(text.slice(0, text.length - 1)), 20), parser.PARSE_PARTIAL);
+  assert.equal(P.parseBytes(enc(text), text.length - 1), text.length);
+  assert.equal(P.target(), "/slow");
 });
 
 test("a malformed head returns PARSE_ERROR", () => {
-  assert.equal(parser.parseRequestBytes(enc("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n"), 0), parser.PARSE_ERROR);
-  assert.equal(parser.parseRequestBytes(enc("G\tT / HTTP/1.1\r\n\r\n"), 0), parser.PARSE_ERROR);
+  assert.equal(P.parseBytes(enc("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n"), 0), parser.PARSE_ERROR);
+  assert.equal(P.parseBytes(enc("G\tT / HTTP/1.1\r\n\r\n"), 0), parser.PARSE_ERROR);
 });
 
 function manyHeaders(n) {
@@ -280,22 +281,22 @@ function manyHeaders(n) {
 
 test("MAX_HEADERS header lines parse; one more returns PARSE_TOO_MANY_HEADERS", () => {
   const ok = manyHeaders(parser.MAX_HEADERS);
-  assert.equal(parser.parseRequestBytes(enc(ok), 0), ok.length);
-  assert.equal(parser.headerCount(), parser.MAX_HEADERS);
-  assert.deepEqual([parser.headerName(255), parser.headerValue(255)], ["H255", "255"]);
+  assert.equal(P.parseBytes(enc(ok), 0), ok.length);
+  assert.equal(P.headerCount(), parser.MAX_HEADERS);
+  assert.deepEqual([P.headerName(255), P.headerValue(255)], ["H255", "255"]);
   const over = manyHeaders(parser.MAX_HEADERS + 1);
-  assert.equal(parser.parseRequestBytes(enc(over), 0), parser.PARSE_TOO_MANY_HEADERS);
+  assert.equal(P.parseBytes(enc(over), 0), parser.PARSE_TOO_MANY_HEADERS);
 });
 
 test("a head larger than the 64 KiB scratch area grows it, and small heads still parse after", () => {
   const big = "x".repeat(300_000);
   const text = `GET /big HTTP/1.1\r\nX-Big: ${big}\r\nHost: h\r\n\r\n`;
-  assert.equal(parser.parseRequestBytes(enc(text), 0), text.length);
-  assert.equal(parser.headerValue(0), big);
-  assert.equal(parser.headerValue(1), "h");
+  assert.equal(P.parseBytes(enc(text), 0), text.length);
+  assert.equal(P.headerValue(0), big);
+  assert.equal(P.headerValue(1), "h");
   const small = "GET /s HTTP/1.1\r\n\r\n";
-  assert.equal(parser.parseRequestBytes(enc(small), 0), small.length);
-  assert.equal(parser.requestTarget(), "/s");
+  assert.equal(P.parseBytes(enc(small), 0), small.length);
+  assert.equal(P.target(), "/s");
 });
 
 // ChunkedDecoder
@@ -369,19 +370,6 @@ test("ChunkedDecoder decodes a body larger than its 64 KiB copy-in piece", () =>
   d.dispose();
 });
 
-test("ChunkedDecoder.reset() readies a decoder for the next body, even after an error", () => {
-  const d = new parser.ChunkedDecoder(false);
-  assert.equal(d.decode(enc("zz\r\n"), () => {}), parser.PARSE_ERROR);
-  d.reset();
-  assert.equal(d.decode(enc("3\r\nab"), () => {}), parser.PARSE_PARTIAL);
-  d.reset();
-  const trailer = "T: 1\r\n\r\n";
-  const { payload, ret } = decodeAll(d, [enc("2\r\nok\r\n0\r\n" + trailer)]);
-  assert.equal(payload, "ok", "the half-read chunk before reset() is forgotten");
-  assert.equal(ret, trailer.length, "reset() keeps consumeTrailer = false");
-  d.dispose();
-});
-
 test("ChunkedDecoder returns PARSE_ERROR on a malformed chunk size, and refuses use after dispose", () => {
   const d = new parser.ChunkedDecoder();
   assert.equal(d.decode(enc("5x\r\nhello\r\n0\r\n\r\n"), () => {}), parser.PARSE_ERROR);
@@ -408,21 +396,21 @@ test("ChunkedDecoder accepts exactly RFC 9112 §7.1: the chunk-ext grammar, trai
     "3\r\nabc\r\n0\r\nT: a\rb\r\n\r\n", "3\r\nabc\r\n0\r\nT: 1\n\r\n",
   ];
   for (const body of bad) {
-    const d = new parser.ChunkedDecoder();
     for (const pieces of [[enc(body)], Array.from(enc(body), (b) => Uint8Array.of(b))]) {
-      d.reset();
+      const d = new parser.ChunkedDecoder();
       assert.equal(decodeAll(d, pieces).ret, parser.CHUNKED_MALFORMED, `${JSON.stringify(body)} in ${pieces.length} piece(s)`);
+      d.dispose();
     }
-    d.dispose();
   }
 });
 
 test("ChunkedDecoder refuses chunk extensions past CHUNK_EXT_MAX_BYTES per body before the line ends", () => {
-  const d = new parser.ChunkedDecoder();
+  let d = new parser.ChunkedDecoder();
   const line = `1;${"a".repeat(parser.CHUNK_EXT_MAX_BYTES - 1)}`;
   assert.equal(d.decode(enc(line), () => {}), parser.PARSE_PARTIAL, "exactly the cap");
   assert.equal(d.decode(enc("a"), () => {}), parser.CHUNKED_EXT_TOO_LONG, "one byte more, with no CRLF yet");
-  d.reset();
+  d.dispose();
+  d = new parser.ChunkedDecoder();
   const many = "1;e=0123456789\r\nx\r\n".repeat(Math.ceil(parser.CHUNK_EXT_MAX_BYTES / 13) + 1);
   assert.equal(decodeAll(d, [enc(many)]).ret, parser.CHUNKED_EXT_TOO_LONG, "the cap counts the whole body");
   assert.match(parser.chunkedError(parser.CHUNKED_EXT_TOO_LONG), /chunk extensions over 16384 bytes/);
@@ -430,13 +418,14 @@ test("ChunkedDecoder refuses chunk extensions past CHUNK_EXT_MAX_BYTES per body 
 });
 
 test("ChunkedDecoder with maxBytes refuses a chunk size past it as soon as the size is read", () => {
-  const d = new parser.ChunkedDecoder(true, 10);
+  let d = new parser.ChunkedDecoder(true, 10);
   let got = 0;
   assert.equal(d.decode(enc("5\r\nabcde\r\n"), (p) => { got += p.length; }), parser.PARSE_PARTIAL);
   assert.equal(d.decode(enc("6\r"), () => assert.fail("no payload")), parser.CHUNKED_TOO_LARGE);
   assert.equal(got, 5);
-  d.reset();
-  assert.equal(decodeAll(d, [enc("a\r\n0123456789\r\n0\r\n\r\n")]).ret, 0, "exactly maxBytes, after reset()");
+  d.dispose();
+  d = new parser.ChunkedDecoder(true, 10);
+  assert.equal(decodeAll(d, [enc("a\r\n0123456789\r\n0\r\n\r\n")]).ret, 0, "exactly maxBytes, in a new decoder");
   d.dispose();
 });
 

@@ -46,3 +46,43 @@ catch (err) { console.log(err.code + " " + err.message); process.exit(3); }
   assert.equal(r.code, 3, r.out);
   assert.match(r.stdout, /^PRONGHORN_BAD_OPTION pronghorn: --workers: expected at most 1024, got "5000"/);
 });
+
+test("serve()'s options and the CLI's are one set: the option table's, each with its camelCase name", async () => {
+  const { OPTIONS, helpText } = await import("../dist/config.js");
+  const { optionsToArgv } = await import("../dist/index.js");
+  const help = helpText();
+  const camel = (long) => long.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+  const keys = [];
+  for (const o of OPTIONS) {
+    assert.ok(help.includes(`--${o.long} ${o.arg}`), `--help lists --${o.long}`);
+    // Only the app module has no serve() name: serve() takes the fetch handler in code.
+    if (o.long === "app") {
+      assert.equal(o.key, undefined);
+      continue;
+    }
+    assert.equal(o.key, camel(o.long), `--${o.long} is ${camel(o.long)} in serve()`);
+    keys.push(o.key);
+    const sample = o.kind === "string" || o.kind === "file" || o.kind === "listen" || o.kind === "path" || o.kind === "cidr" || o.kind === "choice" ? "x" : 1;
+    assert.deepEqual(optionsToArgv({ [o.key]: sample }), [`--${o.long}`, String(sample)]);
+  }
+  // --help lists nothing else (besides --version and --help).
+  const listed = [...help.matchAll(/^ {2}(?:-\w, | {4})--([a-z-]+)/gm)].map((m) => m[1]);
+  assert.deepEqual(listed.sort(), [...OPTIONS.map((o) => o.long), "version", "help"].sort());
+  assert.equal(new Set(keys).size, keys.length);
+  assert.ok(keys.includes("statusPath") && keys.includes("healthPath") && keys.includes("accessLogFormat"));
+  assert.throws(() => optionsToArgv({ frobnicate: 1 }), { code: "PRONGHORN_BAD_OPTION", message: 'pronghorn: unknown option "frobnicate" (see --help)' });
+  assert.throws(() => optionsToArgv({ app: "x.js" }), { message: 'pronghorn: unknown option "app" (see --help)' });
+});
+
+test("serve() rejects an unknown option with the CLI's one line, and nothing starts", async () => {
+  const script = writeApp(`import { serve } from ${INDEX};
+try { await serve({ fetch: () => new Response(""), port: 0, frobnicate: 1 }); }
+catch (err) { console.log(err.code + " " + err.message); process.exit(3); }
+`, "unknown.mjs");
+  const r = await runCli([], { script });
+  assert.equal(r.code, 3, r.out);
+  assert.equal(r.stdout, 'PRONGHORN_BAD_OPTION pronghorn: unknown option "frobnicate" (see --help)\n');
+  const cli = await runCli(["--frobnicate", "1"]);
+  assert.equal(cli.code, 2);
+  assert.equal(cli.stderr, 'pronghorn: unknown option "--frobnicate" (see --help)\n');
+});

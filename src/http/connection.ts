@@ -1,11 +1,15 @@
 /**
  * One HTTP/1.1 connection: parse heads (incrementally, with last_len), frame bodies, dispatch one
- * request at a time to the app, keep-alive and pipelining, HTTP/1.0 rules, the three timeouts;
- * the ResponseWriter it extends puts the answers on the socket in request order and asks it
- * whether the connection stays open. Bytes arrive as views the runtime reuses (on Node, wasm memory itself):
- * a head that arrives whole is parsed where it lies, and only what must outlive the call (a
- * partial head, pipelined requests, body bytes) is copied. Every protocol error gets a status and
- * a short reason, then the connection closes (RFC 9112 §6.3: never guess framing).
+ * request at a time to the app, keep-alive and pipelining, HTTP/1.0 rules, the three timeouts.
+ * Bytes arrive as views the runtime reuses (on Node, wasm memory itself): a head that arrives
+ * whole is parsed where it lies, and only what must outlive the call (a partial head, pipelined
+ * requests, body bytes) is copied. Every protocol error gets a status and a short reason, then
+ * the connection closes (RFC 9112 §6.3: never guess framing).
+ *
+ * The response path runs one way: planResponse() (response-plan.ts) turns the request head, the
+ * app's Response and this connection's facts into a plan, keep-alive decision included; the
+ * connection writes it, and every byte it sends (100 Continue, 1xx, error responses, heads,
+ * stream chunks) goes through #write, which keeps the write-blocked bookkeeping.
  *
  * Input side (#in):
  *   HEAD     waiting for or reading a request head (#pending holds a partial one)
@@ -15,24 +19,38 @@
  *   CLOSED   the socket is gone
  * Output side (#out):
  *   IDLE     no request in progress      APP   the app has the request
- *   STREAM   head written, body streaming (the writer's StreamPump)
+ *   STREAM   head written, body streaming (#pump)
  */
 import type { Listener, RemoteAddr, Socket, SocketEvents } from "../runtime/runtime.js";
-import {
-  CHUNKED_TOO_LARGE, MAX_HEADERS, PARSE_PARTIAL, PARSE_TOO_MANY_HEADERS, ChunkedDecoder, chunkedError, parseRequest,
-  parseRequestBytes,
-} from "./parser.js";
-import {
-  BODY_CHUNKED, BODY_NONE, CONN_CLOSE, CONN_KEEP_ALIVE, headError, headTooLarge, readHead, rejectStatus,
-  type RequestHead,
-} from "./framing.js";
-import { RequestBody, type BodyOwner } from "./body.js";
+import { CHUNKED_TOO_LARGE, MAX_HEADERS, PARSE_PARTIAL, PARSE_TOO_MANY_HEADERS, ChunkedDecoder, chunkedError, type RequestParser } from "./parser.js";
+import { BODY_CHUNKED, BODY_NONE, headTooLarge, readHead, rejectStatus, type RequestHead } from "./framing.js";
+import { Refusal } from "./refusal.js";
+import { RequestBody, type BodyOwner } from "./request-body.js";
 import { PronghornRequest } from "./request.js";
-import type { ResponseParts } from "./response.js";
-import { NativeResponse } from "./fast-response.js";
-import { CONTINUE_100, ResponseWriter } from "./response-writer.js";
-import { errorHead } from "./errors.js";
-import type { ConnectionHost, ServeInfo } from "./server.js";
+import { FastResponse, NativeResponse } from "./fast-response.js";
+import { BODY_SKIPPABLE, BODY_UNREAD, CAN_REUSE, CONTINUE_OWED, planResponse } from "./response-plan.js";
+import { CONTINUE_100, errorResponse, informationalHead } from "./response-head.js";
+import { StreamPump, type PumpSink } from "./stream-pump.js";
+import { accessLine } from "./access-log.js";
+import type { FetchHandler, ServeInfo } from "./app-contract.js";
+import type { HttpHooks, HttpOptions } from "./server-options.js";
+
+/** What a Connection needs from its server. */
+export interface ConnectionHost {
+  readonly fetch: FetchHandler;
+  readonly options: HttpOptions;
+  readonly hooks: HttpHooks;
+  /** The process's request-head parser (one per process: it reads the shared wasm instance). */
+  readonly parser: RequestParser;
+  /** A graceful stop is under way: every response from now on closes its connection. */
+  readonly stopping: boolean;
+  infoFor(conn: Connection): ServeInfo;
+  defaultHost(listener: Listener): string;
+  /** The absolute coarse-clock deadline for a wait of `ms`. */
+  deadline(ms: number): number;
+  removed(conn: Connection): void;
+  log(line: string): void;
+}
 
 const HEAD = 0;
 const BODY = 1;
@@ -61,14 +79,16 @@ const LINGER_MS = 2000;
  *  non-idempotent one with 502). A connection in use sends its next request within this and
  *  gets it answered with `Connection: close`; waiting out the full --keepalive-timeout or
  *  --header-timeout would hold a stopping worker for every quiet keep-alive or preconnect. */
-export const DRAIN_IDLE_MS = 1000;
+export const STOP_IDLE_MS = 1000;
 /** Pipelined bytes held while a response is pending; past it we stop reading. */
 const MAX_HELD_BYTES = 256 * 1024;
 
 const PAUSE_BODY = 1;
 const PAUSE_HELD = 2;
 
-export class Connection extends ResponseWriter implements SocketEvents, BodyOwner {
+// One object per connection, the response side included: a second object per connection cost
+// 3-6% of Connection: close throughput (wrk -c50, alternating A/B against a build holding one).
+export class Connection implements SocketEvents, BodyOwner, PumpSink {
   readonly socket: Socket;
   /** The sweeper's deadline (coarse clock, ms) for the current wait, or 0. */
   deadline = 0;
@@ -81,7 +101,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
   #in = HEAD;
   #out = IDLE;
   #timer = T_HEADER;
-  /** When the current head's --header-timeout runs out (a drain may set an earlier deadline). */
+  /** When the current head's --header-timeout runs out (a graceful stop may set an earlier deadline). */
   #headDeadline = 0;
   #pending: Uint8Array = EMPTY;
   #pendingLen = 0;
@@ -90,6 +110,8 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
   #paused = 0;
   #peerEnded = false;
   #requests = 0;
+  /** The last write was not taken whole: wait for the socket's drain event. */
+  #writeBlocked = false;
   // the request in progress
   #head: RequestHead | null = null;
   #req: PronghornRequest | null = null;
@@ -99,9 +121,14 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
   #bodyTotal = 0;
   #skipped = 0;
   #continueOwed = false;
+  // its response, as planned
+  #status = 0;
+  #keepAlive = false;
+  #pump: StreamPump | null = null;
+  /** The socket is gone or being destroyed: a stream body writes nothing more. */
+  #outputCancelled = false;
 
   constructor(host: ConnectionHost, socket: Socket, listener: Listener, wasmBuffer: ArrayBufferLike) {
-    super(socket, host);
     this.#host = host;
     this.socket = socket;
     this.#defaultHost = host.defaultHost(listener);
@@ -113,7 +140,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     return this.socket.remote;
   }
 
-  // ---- socket events ---------------------------------------------------------------------
+  // ---- socket events (SocketEvents) ---------------------------------------------------------
 
   data(bytes: Uint8Array): void {
     const st = this.#in;
@@ -122,25 +149,28 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     else if (st === BODY) this.#setTimer(T_READ, this.#host.options.timeoutMs);
     if (this.#pendingLen === 0) {
       const off = this.#consume(bytes, 0, bytes.length);
-      if (off < bytes.length && this.#in < CLOSING) this.#keep(bytes, off);
+      if (off < bytes.length && this.#in < CLOSING) this.#holdUnread(bytes, off);
     } else {
-      this.#keep(bytes, 0);
+      this.#holdUnread(bytes, 0);
       this.#consumePending();
     }
   }
 
+  /** The socket's write buffer emptied (the runtime's "drain"): writes may continue. */
   drain(): void {
-    if (!this.blocked) return; // else drained() clears it
+    if (!this.#writeBlocked) return;
     if (this.#timer === T_WRITE) this.#setTimer(T_NONE, 0);
-    if (this.drained()) return;
-    if (this.#in === HEAD) this.#afterRequest();
+    this.#writeBlocked = false;
+    if (this.#pump !== null) this.#pump.writable();
+    else if (this.#in === HEAD) this.#afterRequest();
     else if (this.#in === CLOSING) this.#setTimer(T_LINGER, LINGER_MS);
   }
 
+  /** The peer ended its side (FIN). */
   end(): void {
     this.#peerEnded = true;
     if (this.#in === HEAD && this.#out === IDLE) {
-      this.#close();
+      this.#endAndLinger();
     } else if (this.#in === BODY) {
       const err = new Error("pronghorn: the client closed its side before the request body was complete");
       if (this.#out === APP) this.#fail(400, "request body incomplete at end of input", err);
@@ -152,6 +182,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     if (this.#out !== IDLE) this.#req?.abort(new Error("pronghorn: the client closed its side of the connection"));
   }
 
+  /** The socket is gone (the runtime's "close" event). */
   close(): void {
     if (this.#in === CLOSED) return;
     this.#in = CLOSED;
@@ -162,7 +193,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
       const gone = new Error("pronghorn: the client went away");
       if (this.#out !== IDLE) this.#req?.abort(gone);
       this.#body?.fail(gone);
-      this.cancel(gone);
+      this.#cancelOutput(gone);
     }
     this.#decoder?.dispose();
     this.#decoder = null;
@@ -176,7 +207,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     while (off < end) {
       const st = this.#in;
       if (st === HEAD) {
-        if (this.blocked) break; // the client is not reading our answers: stop parsing
+        if (this.#writeBlocked) break; // the client is not reading our answers: stop parsing
         const n = this.#parseHead(buf, off, end);
         if (n === 0) break;
         off += n;
@@ -206,7 +237,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
   }
 
   // Copy bytes[off..] after the pending bytes (the runtime reuses `bytes` after data() returns).
-  #keep(bytes: Uint8Array, off: number): void {
+  #holdUnread(bytes: Uint8Array, off: number): void {
     const n = bytes.length - off;
     const need = this.#pendingLen + n;
     if (need > this.#pending.length) {
@@ -218,22 +249,23 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     this.#pendingLen = need;
     // Bytes pile up here while a response is pending (HOLD) and while the client does not read
     // our answers (HEAD with a blocked write, where parsing stops): either way, stop reading.
-    if ((this.#in === HOLD || this.blocked) && need > MAX_HELD_BYTES) this.#pause(PAUSE_HELD);
+    if ((this.#in === HOLD || this.#writeBlocked) && need > MAX_HELD_BYTES) this.#pause(PAUSE_HELD);
   }
 
   // Returns the head length consumed, or 0 when the head is partial (the caller keeps the bytes)
   // or rejected (the connection is closing).
   #parseHead(buf: Uint8Array, off: number, end: number): number {
     const opts = this.#host.options;
+    const parser = this.#host.parser;
     const len = end - off;
     const r = this.#wasmBuffer !== null && buf.buffer === this.#wasmBuffer
-      ? parseRequest(buf.byteOffset + off, len, this.#lastLen)
-      : parseRequestBytes(buf.subarray(off, end), this.#lastLen);
+      ? parser.parse(buf.byteOffset + off, len, this.#lastLen)
+      : parser.parseBytes(buf.subarray(off, end), this.#lastLen);
     if (r > 0) {
       this.#lastLen = 0;
-      if (r > opts.maxHeaderSize) return this.#fail(headTooLarge(buf.subarray(off, end), opts.maxHeaderSize), headError);
-      const head = readHead(opts.maxBodySize);
-      if (typeof head === "number") return this.#fail(head, headError);
+      if (r > opts.maxHeaderSize) return this.#refuse(headTooLarge(buf.subarray(off, end), opts.maxHeaderSize));
+      const head = readHead(parser, opts.maxBodySize);
+      if (head instanceof Refusal) return this.#refuse(head);
       this.#dispatch(head);
       return r;
     }
@@ -242,10 +274,10 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
         this.#lastLen = len;
         return 0;
       }
-      return this.#fail(headTooLarge(buf.subarray(off, end), opts.maxHeaderSize), headError);
+      return this.#refuse(headTooLarge(buf.subarray(off, end), opts.maxHeaderSize));
     }
     if (r === PARSE_TOO_MANY_HEADERS) return this.#fail(431, `more than ${MAX_HEADERS} header lines`);
-    return this.#fail(rejectStatus(buf.subarray(off, end)), headError);
+    return this.#refuse(rejectStatus(buf.subarray(off, end)));
   }
 
   #bodyBytes(buf: Uint8Array, off: number, end: number): number {
@@ -253,13 +285,13 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     if (this.#decoder === null) {
       const n = Math.min(this.#remaining, end - off);
       this.#remaining -= n;
-      this.#took(buf.slice(off, off + n));
+      this.#bodyReceived(buf.slice(off, off + n));
       if (this.#remaining === 0 && this.#in === BODY) this.#bodyComplete();
       return n;
     }
     const input = buf.subarray(off, end);
     const r = this.#decoder.decode(input, this.#onChunk);
-    if (this.#in !== BODY) return input.length; // #took failed the request
+    if (this.#in !== BODY) return input.length; // #bodyReceived failed the request
     if (r === PARSE_PARTIAL) return input.length;
     if (r < 0) {
       // A chunk size past --max-body-size is refused when its line is read, not after its data.
@@ -272,10 +304,11 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
   }
 
   #onChunk = (payload: Uint8Array): void => {
-    if (this.#in === BODY) this.#took(payload);
+    if (this.#in === BODY) this.#bodyReceived(payload);
   };
 
-  #took(chunk: Uint8Array): void {
+  // Body bytes (a copy the body may keep): to the app while it has the request, else skipped.
+  #bodyReceived(chunk: Uint8Array): void {
     this.#bodyTotal += chunk.length;
     const max = this.#host.options.maxBodySize;
     if (max > 0 && this.#bodyTotal > max) {
@@ -283,7 +316,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     } else if (this.#out === APP || this.#out === STREAM) {
       this.#body!.push(chunk);
     } else if ((this.#skipped += chunk.length) > MAX_SKIP_BYTES) {
-      this.#close(); // the response is out; this much unread body is not worth reading
+      this.#endAndLinger(); // the response is out; this much unread body is not worth reading
     }
   }
 
@@ -305,11 +338,11 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
   // ---- BodyOwner ------------------------------------------------------------------------------
 
   bodyWanted(): void {
-    // A 1xx after the final head would land inside the response body: #respond sends it
-    // with the head instead when a response stream starts before the body is wanted.
+    // A 1xx after the final head would land inside the response body: a response stream that
+    // starts before the body is wanted sends it with the head instead (ResponsePlan.sendContinue).
     if (this.#continueOwed && this.#in === BODY && this.#out === APP) {
       this.#continueOwed = false;
-      this.socket.write(CONTINUE_100);
+      this.#write(CONTINUE_100);
     }
     if (this.#paused & PAUSE_BODY) this.#resume(PAUSE_BODY);
   }
@@ -331,7 +364,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     if (this.#in === BODY) this.#setTimer(T_READ, this.#host.options.timeoutMs);
   }
 
-  // ---- dispatch, and what the ResponseWriter asks of us (its abstract methods) --------------
+  // ---- dispatch -------------------------------------------------------------------------------
 
   #dispatch(head: RequestHead): void {
     this.#requests++;
@@ -363,74 +396,132 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
       if (!(res instanceof NativeResponse) && res !== null && typeof (res as PromiseLike<unknown>)?.then === "function") {
         (res as PromiseLike<unknown>).then(
           (value) => {
-            if (this.#req === req && this.#out === APP) this.respond(value);
+            if (this.#req === req && this.#out === APP) this.#respond(value);
           },
           (error: unknown) => {
-            if (this.#req === req && this.#out === APP) this.appFailed(error, this.#head!);
+            if (this.#req === req && this.#out === APP) this.#appFailed(error);
           },
         );
         return;
       }
     } catch (error) {
-      this.appFailed(error, this.#head!);
+      this.#appFailed(error);
       return;
     }
-    this.respond(res);
+    this.#respond(res);
   }
+
+  // ---- the response: plan it, write it --------------------------------------------------------
 
   // Reading the app's Response runs app code (header getters, a Proxy, a locked or disturbed
   // body stream): whatever throws before the head is written is the app failing, a 500; it must
   // never escape into the socket callback and take the worker down.
-  protected respond(res: unknown): void {
+  #respond(res: unknown): void {
     if (this.#out !== APP) return;
     try {
-      this.send(res, this.#head!);
+      this.#sendResponse(res);
     } catch (error) {
-      if (this.#out === APP) this.appFailed(error, this.#head!);
+      if (this.#out === APP) this.#appFailed(error);
       else this.#destroy(error);
     }
   }
 
-  protected keepAliveAfter(p: ResponseParts, lengthKnown: boolean): boolean {
-    const h = this.#head!;
-    const opts = this.#host.options;
-    return opts.keepaliveTimeoutMs > 0 && !this.#host.draining && !this.#peerEnded && !p.close &&
-      (h.connection & CONN_CLOSE) === 0 &&
-      (h.minor === 1 || ((h.connection & CONN_KEEP_ALIVE) !== 0 && lengthKnown)) &&
-      (opts.maxKeepaliveReqs === 0 || this.#requests < opts.maxKeepaliveReqs) &&
-      // an unread body: skip a little of it, else close (never parse body bytes as a request)
-      (this.#in !== BODY || (!this.#continueOwed && (this.#decoder !== null || this.#remaining <= MAX_SKIP_BYTES)));
-  }
-
-  protected takeContinue(): boolean {
-    const owed = this.#continueOwed && this.#in === BODY;
-    this.#continueOwed = false;
-    return owed;
-  }
-
-  protected streaming(): void {
+  #sendResponse(res: unknown): void {
+    const plan = planResponse(res, this.#head!, this.#facts(), this.#host.options.platformBody);
+    if (plan instanceof Refusal) {
+      this.#appFailed(new TypeError(plan.why));
+      return;
+    }
+    this.#status = plan.status;
+    this.#keepAlive = plan.keepAlive;
+    if (plan.stream === null) {
+      plan.unsent?.cancel().catch(() => {});
+      this.#write(plan.body === null ? plan.head : [plan.head, plan.body]);
+      this.#responseDone(plan.bodyBytes);
+      return;
+    }
+    this.#continueOwed = false; // sent now, or not owed
+    const pump = new StreamPump(this, plan.stream, plan.pumpMode, plan.length); // throws on a locked stream: before the head
+    // From here a failure cuts the response: its head is on the wire.
     this.#out = STREAM;
+    if (plan.sendContinue) this.#write(CONTINUE_100);
+    this.#write(plan.head);
+    this.#pump = pump;
+    pump.start();
   }
 
-  protected writeBlocked(): void {
-    this.#setTimer(T_WRITE, this.#host.options.timeoutMs);
+  // What this connection knows that bears on keeping it open (response-plan.ts decides).
+  #facts(): number {
+    const opts = this.#host.options;
+    let facts = 0;
+    if (opts.keepaliveTimeoutMs > 0 && !this.#host.stopping && !this.#peerEnded &&
+      (opts.maxKeepaliveReqs === 0 || this.#requests < opts.maxKeepaliveReqs)) facts |= CAN_REUSE;
+    if (this.#in === BODY) {
+      facts |= BODY_UNREAD;
+      if (this.#decoder !== null || this.#remaining <= MAX_SKIP_BYTES) facts |= BODY_SKIPPABLE;
+      if (this.#continueOwed) facts |= CONTINUE_OWED;
+    }
+    return facts;
   }
 
-  protected streamFailed(error: unknown): void {
-    this.#destroy(error); // the client must not take a truncated body for a whole one
+  /** The app threw, or answered with something that cannot be sent, before any of it went out:
+   *  log it and answer 500 instead (with the error in the body in development). */
+  #appFailed(error: unknown): void {
+    this.#host.log(`pronghorn: the fetch handler failed for ${requestLine(this.#head)}: ${describe(error)}`);
+    const text = this.#host.options.development ? `500 ${describe(error)}\n` : "500 Internal Server Error\n";
+    this.#respond(new FastResponse(text, { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } }));
   }
 
-  protected responseDone(keepAlive: boolean): void {
+  /** Every byte this connection sends goes through here. A write the socket does not take
+   *  whole stops head parsing and arms the write timeout until the drain event. */
+  #write(data: string | Uint8Array | readonly (string | Uint8Array)[]): boolean {
+    const ok = typeof data === "string" || data instanceof Uint8Array ? this.socket.write(data)
+      : data.length === 1 ? this.socket.write(data[0]!) : this.socket.writev(data);
+    if (!ok) {
+      this.#writeBlocked = true;
+      this.#setTimer(T_WRITE, this.#host.options.timeoutMs);
+    }
+    return ok;
+  }
+
+  /** The response is whole on the wire (or queued): log it, then on to the next request or close. */
+  #responseDone(bodyBytes: number): void {
+    const log = this.#host.options.accessLog;
+    if (log !== undefined) log(accessLine(this.#host.options.accessLogFormat ?? "combined", this.#head!, this.socket.remote, this.#status, bodyBytes));
     this.#out = IDLE;
     this.#req = null;
     if (this.#in === CLOSED) return;
-    if (!keepAlive) {
-      this.#close();
+    if (!this.#keepAlive) {
+      this.#endAndLinger();
     } else if (this.#in === BODY) {
-      this.#body!.drop(); // wait for the rest of the body, dropping it (#took counts the skip)
+      this.#body!.drop(); // wait for the rest of the body, dropping it (#bodyReceived counts the skip)
     } else if (this.#in === HOLD) {
       this.#afterRequest();
     }
+  }
+
+  // ---- PumpSink: the stream body of the response in progress ----------------------------------
+
+  pumpWrite(chunks: readonly (Uint8Array | string)[]): boolean {
+    if (this.#outputCancelled) return true;
+    return this.#write(chunks);
+  }
+
+  pumpDone(bodyBytes: number): void {
+    this.#pump = null;
+    this.#responseDone(bodyBytes);
+  }
+
+  pumpFailed(error: unknown, bodyBytes: number): void {
+    this.#pump = null;
+    this.#host.log(`pronghorn: the response body stream failed after ${bodyBytes} bytes for ${requestLine(this.#head)}: ${describe(error)}`);
+    this.#destroy(error); // the client must not take a truncated body for a whole one
+  }
+
+  /** The socket is gone: stop a stream body in progress and tell the app's stream why. */
+  #cancelOutput(reason: Error): void {
+    this.#outputCancelled = true;
+    this.#pump?.cancel(reason);
   }
 
   // Both the body and the response are done: back to HEAD for the next request.
@@ -439,27 +530,34 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     this.#head = null;
     this.#body = null;
     if (this.#peerEnded) {
-      this.#close();
+      this.#endAndLinger();
       return;
     }
-    if (this.blocked) return; // drain() brings us back here
+    if (this.#writeBlocked) return; // drain() brings us back here
     this.#setTimer(this.#pendingLen > 0 ? T_HEADER : T_IDLE,
       this.#pendingLen > 0 ? this.#host.options.headerTimeoutMs : this.#host.options.keepaliveTimeoutMs);
     this.#consumePending();
   }
 
-  /** 1xx (e.g. 103 Early Hints), written at once; nothing is sent to an HTTP/1.0 client. */
+  /** 1xx (e.g. 103 Early Hints), written at once while the app has the request (else it throws);
+   *  nothing is sent to an HTTP/1.0 client or on a closing connection. */
   informational(status: number, headers?: HeadersInit): void {
-    this.writeInformational(status, headers, this.#out === APP, this.#head?.minor === 1 && this.#in < CLOSING);
+    if (!Number.isInteger(status) || status < 100 || status > 199 || status === 101) {
+      throw new RangeError(`pronghorn: informational() takes a 1xx status other than 101, got ${status}`);
+    }
+    if (this.#out !== APP) throw new Error("pronghorn: informational() after the final response started");
+    if (this.#head?.minor === 1 && this.#in < CLOSING) this.#write(informationalHead(status, headers));
   }
 
   // ---- closing --------------------------------------------------------------------------------
 
+  #refuse(r: Refusal): number {
+    return this.#fail(r.status, r.why);
+  }
+
   /** Send a status and a short reason, log the peer and the cause, and close. Returns 0. */
   #fail(status: number, why: string, error?: unknown): number {
-    const peer = this.remote;
-    const from = peer.transport === "unix" ? "a unix socket peer" : `${peer.hostname}:${peer.port}`;
-    this.#host.log(`pronghorn: ${status}: ${why} from ${from}`);
+    this.#host.log(`pronghorn: ${status}: ${why} from ${peerOf(this.remote)}`);
     if (this.#out !== IDLE) {
       this.#req?.abort(error ?? new Error(`pronghorn: ${why}`));
       this.#body?.fail(error ?? new Error(`pronghorn: ${why}`));
@@ -469,14 +567,14 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
       return 0;
     }
     this.#out = IDLE;
-    this.socket.write(errorHead(status));
-    this.#close();
+    this.#write(errorResponse(status));
+    this.#endAndLinger();
     return 0;
   }
 
   // FIN after what is queued; read and drop until the peer closes too, or LINGER_MS passes
   // (closing with unread input would send RST and could destroy the response in flight).
-  #close(): void {
+  #endAndLinger(): void {
     if (this.#in >= CLOSING) return;
     this.#in = CLOSING;
     this.#pendingLen = 0;
@@ -489,7 +587,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
       this.socket.resume();
     }
     this.socket.end();
-    if (this.blocked) this.#setTimer(T_WRITE, this.#host.options.timeoutMs);
+    if (this.#writeBlocked) this.#setTimer(T_WRITE, this.#host.options.timeoutMs);
     else this.#setTimer(T_LINGER, LINGER_MS);
   }
 
@@ -501,7 +599,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     if (error !== undefined && this.#out !== IDLE) {
       // The response stream stops first: the request body failing next (abort() fails it) must
       // not reach a stream that reads it (an echo) and be logged as the response's failure.
-      this.cancel(error instanceof Error ? error : new Error(String(error)));
+      this.#cancelOutput(error instanceof Error ? error : new Error(String(error)));
       this.#req?.abort(error);
     }
     const socket = this.socket;
@@ -513,19 +611,17 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
    *  as the client's doing, then reset (a response in progress is cut, never made to look whole). */
   #cut(why: string, error: Error): void {
     if (this.#out === STREAM) {
-      const peer = this.remote;
-      const from = peer.transport === "unix" ? "a unix socket peer" : `${peer.hostname}:${peer.port}`;
       const h = this.#head;
-      this.#host.log(`pronghorn: ${why} from ${from}${h === null ? "" : ` for ${h.method} ${h.target.slice(0, 200)}`}; its response was cut`);
+      this.#host.log(`pronghorn: ${why} from ${peerOf(this.remote)}${h === null ? "" : ` for ${h.method} ${h.target.slice(0, 200)}`}; its response was cut`);
     }
     this.#destroy(error);
   }
 
-  /** Graceful stop: an idle connection closes if it stays silent for DRAIN_IDLE_MS; a busy one,
+  /** Graceful stop: an idle connection closes if it stays silent for STOP_IDLE_MS; a busy one,
    *  or one whose next request comes in time, closes after its response (keepAliveAfter). */
-  closeIfIdle(): void {
+  stopGracefully(): void {
     if (this.#in !== HEAD || this.#out !== IDLE || this.#pendingLen !== 0) return;
-    const soon = this.#host.deadline(DRAIN_IDLE_MS);
+    const soon = this.#host.deadline(STOP_IDLE_MS);
     if (this.deadline === 0 || soon < this.deadline) this.deadline = soon;
   }
 
@@ -550,7 +646,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     if (kind === T_HEADER) {
       if (this.#pendingLen === 0 && this.#requests === 0) this.#destroy();
       else if (this.#headDeadline > this.#host.deadline(0)) {
-        // closeIfIdle() cut the wait short, and the first bytes came since: the head gets its full time
+        // stopGracefully() cut the wait short, and the first bytes came since: the head gets its full time
         this.#timer = T_HEADER;
         this.deadline = this.#headDeadline;
       } else this.#fail(408, `request head not complete within ${opts.headerTimeoutMs} ms`);
@@ -559,7 +655,7 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
     } else if (kind === T_READ && this.#out === STREAM) {
       this.#cut(`408: no request body bytes for ${opts.timeoutMs} ms`, new Error(`pronghorn: no request body bytes for ${opts.timeoutMs} ms`));
     } else if (kind === T_IDLE) {
-      this.#close();
+      this.#endAndLinger();
     } else {
       this.#destroy(kind === T_WRITE ? new Error(`pronghorn: the client read nothing for ${opts.timeoutMs} ms`) : undefined);
     }
@@ -567,3 +663,20 @@ export class Connection extends ResponseWriter implements SocketEvents, BodyOwne
 }
 
 const EMPTY = new Uint8Array(0);
+
+function peerOf(peer: RemoteAddr): string {
+  return peer.transport === "unix" ? "a unix socket peer" : `${peer.hostname}:${peer.port}`;
+}
+
+function requestLine(h: RequestHead | null): string {
+  return h === null ? "(no request)" : `${h.method} ${h.target.slice(0, 200)}`;
+}
+
+/** An app's error for the log; anything can be thrown, even an object String() throws on. */
+function describe(error: unknown): string {
+  try {
+    return (error as Error)?.stack ?? String(error);
+  } catch {
+    return "a value that cannot be turned into a string";
+  }
+}

@@ -5,14 +5,14 @@
  * something else (body, text(), clone() ...). Measured on Node 20.20 (undici 6.24):
  * `new Response("hello")` 7.6 µs, `Response.json({a: 1})` 13.7 µs, most of it creating a web
  * stream the server never reads; this class costs well under 0.1 µs. The prototype chains to
- * the platform's Response, so `instanceof Response` holds, and response.ts reads the stored body
- * directly instead of streaming it.
+ * the platform's Response, so `instanceof Response` holds, and app-response.ts reads the stored
+ * body directly instead of streaming it.
  */
 import { forwardToPlatform } from "./lazy-platform.js";
 
 const NativeResponse = globalThis.Response;
 
-/** What response.ts reads from a FastResponse that was never materialised. */
+/** What app-response.ts reads from a FastResponse that was never materialised. */
 export interface FastParts {
   status: number;
   statusText: string;

@@ -1,14 +1,14 @@
 /**
- * What picohttpparser leaves to the server about a request head (RFC 9112 §3-§7), read from
- * the last successful parse: version, target form, Host rules, body framing (Content-Length and
- * Transfer-Encoding, RFC 9112 §6), Expect and Connection. Strict on purpose: anything ambiguous
- * is an error status, and every error closes the connection. Values arrive latin1-decoded with
- * surrounding SP/HTAB already trimmed by the parser; comparisons here are ASCII-only (no trim(),
- * Number() or Unicode case folding, which turn `\u00a0chunked` into `chunked`; part 2 item 7).
+ * What picohttpparser leaves to the server about a request head (RFC 9112 §3-§7), read from the
+ * successful parse it is handed (a ParsedHead): version, target form, Host rules, body framing
+ * (Content-Length and Transfer-Encoding, RFC 9112 §6), Expect and Connection. Strict on purpose:
+ * anything ambiguous is an error status, returned as a Refusal, and every error closes the
+ * connection. Values arrive latin1-decoded with surrounding SP/HTAB already trimmed by the
+ * parser; comparisons here are ASCII-only (no trim(), Number() or Unicode case folding, which
+ * turn `\u00a0chunked` into `chunked`; part 2 item 7).
  */
-import {
-  headerCount, headerName, headerNameIs, headerValue, requestMethod, requestMinorVersion, requestTarget,
-} from "./parser.js";
+import type { ParsedHead } from "./parser.js";
+import { Refusal } from "./refusal.js";
 
 export const BODY_NONE = 0;
 export const BODY_LENGTH = 1;
@@ -38,14 +38,6 @@ export interface RequestHead {
   connection: number;
   /** An HTTP/1.1 request with `Expect: 100-continue` (ignored for 1.0, RFC 9110 §10.1.1). */
   expectContinue: boolean;
-}
-
-/** Why the last readHead() returned an error status, for the log line. */
-export let headError = "";
-
-function fail(status: number, why: string): number {
-  headError = why;
-  return status;
 }
 
 function isDigits(s: string): boolean {
@@ -137,29 +129,29 @@ export function escapeHighOctets(target: string): string {
 }
 
 /**
- * Check the head of the last successful parse. Returns the RequestHead, or an error status
- * (400, 413, 417, 501) with the reason in `headError`. `maxBodySize` 0 means no limit.
+ * Check a successfully parsed head. Returns the RequestHead, or a Refusal (400, 413, 417, 501)
+ * saying why. `maxBodySize` 0 means no limit.
  */
-export function readHead(maxBodySize: number): RequestHead | number {
-  const minor = requestMinorVersion() === 0 ? 0 : 1;
-  const method = requestMethod();
-  const target = requestTarget();
+export function readHead(parsed: ParsedHead, maxBodySize: number): RequestHead | Refusal {
+  const minor = parsed.minorVersion() === 0 ? 0 : 1;
+  const method = parsed.method();
+  const target = parsed.target();
   let absolute = false;
   if (target.charCodeAt(0) !== 0x2f) {
     if (target === "*") {
-      if (method !== "OPTIONS") return fail(400, `${method} with the asterisk-form target *`);
+      if (method !== "OPTIONS") return new Refusal(400, `${method} with the asterisk-form target *`);
     } else if (method === "CONNECT") {
-      return fail(501, "CONNECT is not supported");
+      return new Refusal(501, "CONNECT is not supported");
     } else {
       const lower = target.slice(0, 8).toLowerCase();
       if (!lower.startsWith("http://") && !lower.startsWith("https://")) {
-        return fail(400, `request-target is neither origin-form nor an http(s) absolute-form: ${target.slice(0, 64)}`);
+        return new Refusal(400, `request-target is neither origin-form nor an http(s) absolute-form: ${target.slice(0, 64)}`);
       }
       absolute = true;
     }
   }
 
-  const n = headerCount();
+  const n = parsed.headerCount();
   const headers = new Array<string>(n * 2);
   let host: string | null = null;
   let hosts = 0;
@@ -168,69 +160,69 @@ export function readHead(maxBodySize: number): RequestHead | number {
   let connection = 0;
   let expect: string | null = null;
   for (let i = 0; i < n; i++) {
-    const name = headerName(i);
-    if (name === null) return fail(400, "obs-fold (a header line starting with whitespace) is not accepted");
-    const value = headerValue(i);
+    const name = parsed.headerName(i);
+    if (name === null) return new Refusal(400, "obs-fold (a header line starting with whitespace) is not accepted");
+    const value = parsed.headerValue(i);
     headers[2 * i] = name;
     headers[2 * i + 1] = value;
     switch (name.length) {
       case 4:
-        if (headerNameIs(i, "host")) {
+        if (parsed.headerNameIs(i, "host")) {
           hosts++;
           host = value;
         }
         break;
       case 6:
-        if (headerNameIs(i, "expect")) expect = expect === null ? value : `${expect}, ${value}`;
+        if (parsed.headerNameIs(i, "expect")) expect = expect === null ? value : `${expect}, ${value}`;
         break;
       case 10:
-        if (headerNameIs(i, "connection")) connection |= connectionTokens(value);
+        if (parsed.headerNameIs(i, "connection")) connection |= connectionTokens(value);
         break;
       case 14:
-        if (headerNameIs(i, "content-length")) {
-          if (contentLength !== -1) return fail(400, "more than one Content-Length");
-          if (!isDigits(value)) return fail(400, `Content-Length is not a decimal number: ${JSON.stringify(value.slice(0, 32))}`);
-          if (value.length > MAX_CONTENT_LENGTH_DIGITS) return fail(413, `Content-Length ${value.slice(0, 32)} is too large`);
+        if (parsed.headerNameIs(i, "content-length")) {
+          if (contentLength !== -1) return new Refusal(400, "more than one Content-Length");
+          if (!isDigits(value)) return new Refusal(400, `Content-Length is not a decimal number: ${JSON.stringify(value.slice(0, 32))}`);
+          if (value.length > MAX_CONTENT_LENGTH_DIGITS) return new Refusal(413, `Content-Length ${value.slice(0, 32)} is too large`);
           contentLength = +value; // digits only, checked above
         }
         break;
       case 17:
-        if (headerNameIs(i, "transfer-encoding")) te = te === null ? value : `${te}, ${value}`;
+        if (parsed.headerNameIs(i, "transfer-encoding")) te = te === null ? value : `${te}, ${value}`;
         break;
     }
   }
 
-  if (hosts > 1) return fail(400, "more than one Host");
-  if (hosts === 0 && minor === 1) return fail(400, "HTTP/1.1 request without Host");
+  if (hosts > 1) return new Refusal(400, "more than one Host");
+  if (hosts === 0 && minor === 1) return new Refusal(400, "HTTP/1.1 request without Host");
   if (host !== null && host !== "" && (!HOST_RE.test(host) || !hostParses(host))) {
-    return fail(400, `invalid Host ${JSON.stringify(host.slice(0, 64))}`);
+    return new Refusal(400, `invalid Host ${JSON.stringify(host.slice(0, 64))}`);
   }
-  if (absolute && !urlParses(escapeHighOctets(target))) return fail(400, `absolute-form target is not a valid URL: ${target.slice(0, 64)}`);
+  if (absolute && !urlParses(escapeHighOctets(target))) return new Refusal(400, `absolute-form target is not a valid URL: ${target.slice(0, 64)}`);
 
   let bodyKind = BODY_NONE;
   if (te !== null) {
-    if (contentLength !== -1) return fail(400, "both Transfer-Encoding and Content-Length");
-    if (minor === 0) return fail(400, "Transfer-Encoding in an HTTP/1.0 request");
+    if (contentLength !== -1) return new Refusal(400, "both Transfer-Encoding and Content-Length");
+    if (minor === 0) return new Refusal(400, "Transfer-Encoding in an HTTP/1.0 request");
     const codings = lowerList(te);
     let chunked = 0;
     for (const c of codings) if (c === "chunked") chunked++;
     if (chunked !== 1 || codings[codings.length - 1] !== "chunked") {
-      return fail(400, `Transfer-Encoding ${JSON.stringify(te.slice(0, 64))} does not end in a single chunked`);
+      return new Refusal(400, `Transfer-Encoding ${JSON.stringify(te.slice(0, 64))} does not end in a single chunked`);
     }
-    if (codings.length > 1) return fail(501, `transfer coding ${codings[0]} is not supported`);
+    if (codings.length > 1) return new Refusal(501, `transfer coding ${codings[0]} is not supported`);
     bodyKind = BODY_CHUNKED;
   } else if (contentLength > 0) {
     bodyKind = BODY_LENGTH;
   }
   if (maxBodySize > 0 && contentLength > maxBodySize) {
-    return fail(413, `request body of ${contentLength} bytes over ${maxBodySize}`);
+    return new Refusal(413, `request body of ${contentLength} bytes over ${maxBodySize}`);
   }
 
   let expectContinue = false;
   if (expect !== null) {
     const list = lowerList(expect);
     if (list.length !== 1 || list[0] !== "100-continue") {
-      return fail(417, `unsupported expectation ${JSON.stringify(expect.slice(0, 64))}`);
+      return new Refusal(417, `unsupported expectation ${JSON.stringify(expect.slice(0, 64))}`);
     }
     expectContinue = minor === 1;
   }
@@ -245,15 +237,16 @@ export function readHead(maxBodySize: number): RequestHead | number {
 const REQUEST_LINE_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ +[^ ]+ +HTTP\/([0-9])\.[0-9]\r?$/;
 
 /**
- * For a head the parser rejected: 505 when the request line is well-formed, version included,
- * but names a major version other than 1 (the parser accepts only HTTP/1.x), else 400.
+ * For a head the parser rejected: a Refusal with 505 when the request line is well-formed,
+ * version included, but names a major version other than 1 (the parser accepts only HTTP/1.x),
+ * else 400.
  */
-export function rejectStatus(bytes: Uint8Array): number {
+export function rejectStatus(bytes: Uint8Array): Refusal {
   const lf = bytes.indexOf(0x0a);
   const line = String.fromCharCode.apply(null, Array.from(bytes.subarray(0, lf < 0 ? Math.min(bytes.length, 1024) : Math.min(lf, 1024))));
   const m = REQUEST_LINE_RE.exec(line);
-  if (m !== null && m[1] !== "1") return fail(505, `HTTP version ${m[1]} is not supported`);
-  return fail(400, "malformed request head");
+  if (m !== null && m[1] !== "1") return new Refusal(505, `HTTP version ${m[1]} is not supported`);
+  return new Refusal(400, "malformed request head");
 }
 
 // RFC 9110 §5.6.2 tchar, by byte
@@ -262,23 +255,23 @@ for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL
 
 /**
  * For a head that does not fit in `limit` bytes (`bytes` starts where the head does and holds at
- * least `limit` bytes, or the whole head): 431 when a line ends within the limit, so the header
- * section is what is long; else the request line is: 414 when the method ended within the limit
- * (the target is what is long, RFC 9112 §3), 501 for a method that is all tchar but does not end
- * within it (RFC 9112 §3: an unrecognised method), 400 for one that is not a token at all.
+ * least `limit` bytes, or the whole head), a Refusal: 431 when a line ends within the limit, so
+ * the header section is what is long; else the request line is: 414 when the method ended within
+ * the limit (the target is what is long, RFC 9112 §3), 501 for a method that is all tchar but
+ * does not end within it (RFC 9112 §3: an unrecognised method), 400 for one that is not a token.
  */
-export function headTooLarge(bytes: Uint8Array, limit: number): number {
+export function headTooLarge(bytes: Uint8Array, limit: number): Refusal {
   let start = 0; // one empty line before the request line is ignored (RFC 9112 §2.2), as the parser does
   if (bytes[0] === 0x0d && bytes[1] === 0x0a) start = 2;
   else if (bytes[0] === 0x0a) start = 1;
   const line = bytes.subarray(start, limit);
-  if (line.indexOf(0x0a) >= 0) return fail(431, `request head over ${limit} bytes`);
+  if (line.indexOf(0x0a) >= 0) return new Refusal(431, `request head over ${limit} bytes`);
   const sp = line.indexOf(0x20);
   const method = sp < 0 ? line : line.subarray(0, sp);
   for (let i = 0; i < method.length; i++) {
-    if (TCHAR[method[i]!] === 0) return fail(400, "malformed request line");
+    if (TCHAR[method[i]!] === 0) return new Refusal(400, "malformed request line");
   }
-  if (sp < 0) return fail(501, `a method over ${limit} bytes`);
-  if (sp === 0) return fail(400, "malformed request line");
-  return fail(414, `request line over ${limit} bytes`);
+  if (sp < 0) return new Refusal(501, `a method over ${limit} bytes`);
+  if (sp === 0) return new Refusal(400, "malformed request line");
+  return new Refusal(414, `request line over ${limit} bytes`);
 }

@@ -7,8 +7,9 @@
  * engine rejects SIMD or the worker asked for it (useParserBuild; PRONGHORN_NO_WASM_SIMD=1, as
  * undici's UNDICI_NO_WASM_SIMD). The memory is
  * fixed at 16 MiB and never grows, so wasmBytes() and every view made here stay valid for the
- * life of the process. The accessors describe the last successful parse only: they read its
- * bytes lazily, so the caller must not overwrite [ptr, ptr + len) before it is done reading.
+ * life of the process. A parse is read through the RequestParser that made it (a ParsedHead):
+ * its accessors describe that parser's last successful parse only, and read its bytes lazily,
+ * so the caller must not overwrite [ptr, ptr + len) before it is done reading.
  * Knows nothing of sockets or processes; runs unchanged on Node, Bun and Deno.
  */
 import { base64Bytes, latin1Decoder } from "../runtime/bytes.js";
@@ -132,11 +133,6 @@ let scratchPtr = 0;
 let scratchSize = 0;
 let piecePtr = 0;
 
-// The last successful parse: where its bytes are, and their latin1 decoding once asked for.
-let headPtr = 0;
-let headLen = 0;
-let head: string | null = null;
-
 function load(): ParserExports {
   if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
     // The result area is read through a Uint32Array, which uses the host's byte order.
@@ -189,26 +185,118 @@ export function reserve(size: number): number {
   return ptr;
 }
 
-/**
- * Parse the request head at wasm memory [ptr, ptr+len). lastLen as picohttpparser's last_len.
- * Returns the head length (> 0), PARSE_ERROR, PARSE_PARTIAL or PARSE_TOO_MANY_HEADERS. On success the
- * accessors below describe this head until the next parse call.
- */
-export function parseRequest(ptr: number, len: number, lastLen: number): number {
-  if (wasm === null) load();
-  const ret = pgParseRequest(ptr, len, lastLen);
-  head = null;
-  headPtr = ptr;
-  headLen = ret > 0 ? ret : 0;
-  return ret;
+/** What a successful parse says about a request head; read by framing.ts's readHead(). */
+export interface ParsedHead {
+  method(): string;
+  target(): string;
+  minorVersion(): number;
+  headerCount(): number;
+  /** Name of header i as sent (latin1), or null for an obs-fold continuation line. */
+  headerName(i: number): string | null;
+  headerValue(i: number): string;
+  /** Whether header i's name equals `lower` (lower-case ASCII) ignoring ASCII case; compares bytes, allocates nothing. */
+  headerNameIs(i: number, lower: string): boolean;
 }
 
-/** Same, for bytes in a JS array: copies them into a scratch area of wasm memory first. */
-export function parseRequestBytes(bytes: Uint8Array, lastLen: number): number {
-  if (wasm === null) load();
-  if (bytes.length > scratchSize) growScratch(bytes.length);
-  memoryBytes.set(bytes, scratchPtr);
-  return parseRequest(scratchPtr, bytes.length, lastLen);
+/**
+ * Parses request heads with the shared instance, whose result area is one per process: so is
+ * the RequestParser (requestParser()). Its ParsedHead accessors describe its last successful
+ * parse until the next parse call; a parse that fails leaves none to read.
+ */
+class RequestParser implements ParsedHead {
+  #headPtr = 0;
+  #headLen = 0;
+  // the head's latin1 decoding, once asked for
+  #head: string | null = null;
+
+  /**
+   * Parse the request head at wasm memory [ptr, ptr+len). lastLen as picohttpparser's last_len.
+   * Returns the head length (> 0), PARSE_ERROR, PARSE_PARTIAL or PARSE_TOO_MANY_HEADERS.
+   */
+  parse(ptr: number, len: number, lastLen: number): number {
+    if (wasm === null) load();
+    const ret = pgParseRequest(ptr, len, lastLen);
+    this.#head = null;
+    this.#headPtr = ptr;
+    this.#headLen = ret > 0 ? ret : 0;
+    return ret;
+  }
+
+  /** Same, for bytes in a JS array: copies them into a scratch area of wasm memory first. */
+  parseBytes(bytes: Uint8Array, lastLen: number): number {
+    if (wasm === null) load();
+    if (bytes.length > scratchSize) growScratch(bytes.length);
+    memoryBytes.set(bytes, scratchPtr);
+    return this.parse(scratchPtr, bytes.length, lastLen);
+  }
+
+  // Measured on Node 20 (bench/parser.md has the machine), the ~700-byte browser request's 20
+  // fields: one latin1 decode of the whole head plus a substring per field took 0.30 µs; a
+  // latin1Slice per field 1.03 µs, toString("latin1") per field 1.20 µs, TextDecoder (UTF-8, so
+  // ASCII only) per field 1.71 µs, a String.fromCharCode loop per field 3.07 µs. TextDecoder's
+  // "latin1" is windows-1252 and would remap 0x80-0x9f, so it is not an option at all.
+  #headString(): string {
+    if (this.#head !== null) return this.#head;
+    if (this.#headLen === 0) throw new Error("pronghorn: parser accessors read the last successful parse, and there is none");
+    const text = latin1(this.#headPtr, this.#headPtr + this.#headLen);
+    this.#head = text;
+    return text;
+  }
+
+  #fieldAt(offWord: number): string {
+    const off = words[offWord]!;
+    return this.#headString().substring(off, off + words[offWord + 1]!);
+  }
+
+  method(): string {
+    return this.#fieldAt(W_METHOD_OFF);
+  }
+
+  target(): string {
+    return this.#fieldAt(W_TARGET_OFF);
+  }
+
+  minorVersion(): number {
+    return words[W_MINOR_VERSION]!;
+  }
+
+  headerCount(): number {
+    return words[W_HEADER_COUNT]!;
+  }
+
+  headerName(i: number): string | null {
+    const w = W_HEADERS + WORDS_PER_HEADER * i;
+    if (words[w] === NO_NAME) return null;
+    return this.#fieldAt(w);
+  }
+
+  headerValue(i: number): string {
+    return this.#fieldAt(W_HEADERS + WORDS_PER_HEADER * i + 2);
+  }
+
+  headerNameIs(i: number, lower: string): boolean {
+    const w = W_HEADERS + WORDS_PER_HEADER * i;
+    const off = words[w]!;
+    const len = words[w + 1]!;
+    if (off === NO_NAME || len !== lower.length) return false;
+    const start = this.#headPtr + off;
+    for (let k = 0; k < len; k++) {
+      let b = memoryBytes[start + k]!;
+      // Fold A-Z only: `b | 0x20` alone would also equate "^" with "~", both legal in names.
+      if (b >= 0x41 && b <= 0x5a) b |= 0x20;
+      if (b !== lower.charCodeAt(k)) return false;
+    }
+    return true;
+  }
+}
+
+export type { RequestParser };
+
+let parser: RequestParser | null = null;
+
+/** The process's RequestParser. */
+export function requestParser(): RequestParser {
+  return parser ??= new RequestParser();
 }
 
 function growScratch(size: number): void {
@@ -219,67 +307,6 @@ function growScratch(size: number): void {
   scratchSize = 0;
   scratchPtr = reserve(want);
   scratchSize = want;
-}
-
-// Measured on Node 20 (bench/parser.md has the machine), the ~700-byte browser request's 20
-// fields: one latin1 decode of the whole head plus a substring per field took 0.30 µs; a
-// latin1Slice per field 1.03 µs, toString("latin1") per field 1.20 µs, TextDecoder (UTF-8, so
-// ASCII only) per field 1.71 µs, a String.fromCharCode loop per field 3.07 µs. TextDecoder's
-// "latin1" is windows-1252 and would remap 0x80-0x9f, so it is not an option at all.
-function headString(): string {
-  if (head !== null) return head;
-  if (headLen === 0) throw new Error("pronghorn: parser accessors read the last successful parse, and there is none");
-  const text = latin1(headPtr, headPtr + headLen);
-  head = text;
-  return text;
-}
-
-function fieldAt(offWord: number): string {
-  const off = words[offWord]!;
-  return headString().substring(off, off + words[offWord + 1]!);
-}
-
-export function requestMethod(): string {
-  return fieldAt(W_METHOD_OFF);
-}
-
-export function requestTarget(): string {
-  return fieldAt(W_TARGET_OFF);
-}
-
-export function requestMinorVersion(): number {
-  return words[W_MINOR_VERSION]!;
-}
-
-export function headerCount(): number {
-  return words[W_HEADER_COUNT]!;
-}
-
-/** Name of header i as sent (latin1), or null for an obs-fold continuation line. */
-export function headerName(i: number): string | null {
-  const w = W_HEADERS + WORDS_PER_HEADER * i;
-  if (words[w] === NO_NAME) return null;
-  return fieldAt(w);
-}
-
-export function headerValue(i: number): string {
-  return fieldAt(W_HEADERS + WORDS_PER_HEADER * i + 2);
-}
-
-/** Whether header i's name equals `lower` (lower-case ASCII) ignoring ASCII case; compares bytes, allocates nothing. */
-export function headerNameIs(i: number, lower: string): boolean {
-  const w = W_HEADERS + WORDS_PER_HEADER * i;
-  const off = words[w]!;
-  const len = words[w + 1]!;
-  if (off === NO_NAME || len !== lower.length) return false;
-  const start = headPtr + off;
-  for (let k = 0; k < len; k++) {
-    let b = memoryBytes[start + k]!;
-    // Fold A-Z only: `b | 0x20` alone would also equate "^" with "~", both legal in names.
-    if (b >= 0x41 && b <= 0x5a) b |= 0x20;
-    if (b !== lower.charCodeAt(k)) return false;
-  }
-  return true;
 }
 
 // Frees the wasm state of decoders collected without dispose().
@@ -293,37 +320,19 @@ const undisposed = new FinalizationRegistry<number>((decoder) => (wasm as Parser
  * consumeTrailer (default true) as picohttpparser's consume_trailer; maxBytes > 0 refuses a body
  * whose declared chunk sizes add up to more, as soon as such a size is read. The decoder's state
  * lives in wasm memory until dispose(); one that is collected undisposed is freed then, so a
- * forgotten dispose() cannot slowly fill the fixed memory. reset() readies it for the next body.
+ * forgotten dispose() cannot slowly fill the fixed memory. One decoder per body: a new one costs
+ * what a reset would (pg_chunked_new), so none is reused.
  */
 export class ChunkedDecoder {
   #decoder: number;
   #inData = false;
-  readonly #consumeTrailer: boolean;
-  readonly #maxBytes: number;
 
   constructor(consumeTrailer = true, maxBytes = 0) {
-    this.#consumeTrailer = consumeTrailer;
-    this.#maxBytes = maxBytes;
-    this.#decoder = ChunkedDecoder.#allocate(consumeTrailer, maxBytes);
-    undisposed.register(this, this.#decoder, this);
-  }
-
-  static #allocate(consumeTrailer: boolean, maxBytes: number): number {
     const e = wasm ?? load();
     const decoder = e.pg_chunked_new(consumeTrailer ? 1 : 0, maxBytes);
     if (decoder === 0) throw new RangeError("pronghorn: no wasm parser memory left for a chunked decoder");
-    return decoder;
-  }
-
-  /** Start over for a new body (same consumeTrailer and maxBytes), as a fresh decoder would. */
-  reset(): void {
-    if (this.#decoder === 0) throw new Error("pronghorn: ChunkedDecoder used after dispose()");
-    const fresh = ChunkedDecoder.#allocate(this.#consumeTrailer, this.#maxBytes);
-    undisposed.unregister(this);
-    (wasm as ParserExports).pg_chunked_free(this.#decoder);
-    this.#decoder = fresh;
-    this.#inData = false;
-    undisposed.register(this, fresh, this);
+    this.#decoder = decoder;
+    undisposed.register(this, decoder, this);
   }
 
   /**

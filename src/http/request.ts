@@ -2,13 +2,13 @@
  * The `Request` an app receives: lazy, so a request costs what the app touches. method, url and
  * headers come from the parsed head without undici (url is string concatenation unless it needs
  * normalising; Headers is built on first access); body methods read the connection's bytes
- * directly (body.ts). Anything else (cache, mode, signal-bearing clones ...) builds the real
+ * directly (request-body.ts). Anything else (cache, mode, signal-bearing clones ...) builds the real
  * undici Request once and delegates to it, the technique of @hono/node-server's
  * src/request.ts. The prototype chains to the platform's Request, so `instanceof Request` holds.
  * Measured on Node 20: `new Request(url)` alone costs ~3 µs, more than the rest of a request.
  */
 import { escapeHighOctets, type RequestHead } from "./framing.js";
-import { concat, type RequestBody } from "./body.js";
+import { concat, type RequestBody } from "./request-body.js";
 import { forwardToPlatform } from "./lazy-platform.js";
 
 const NativeRequest = globalThis.Request;

@@ -2,97 +2,23 @@
  * HttpServer: what a worker runs. It adopts connections the runtime accepts (accept() returns
  * the Connection as their SocketEvents), owns the read buffer the runtime reads into (a view into
  * wasm memory, so heads are parsed where they land), one sweeper timer for every connection's
- * timeouts, and graceful drain. The app contract (FetchHandler, ServeInfo) is defined here;
- * see the README, "The app". Knows nothing of processes: the worker wires hooks and logs.
+ * timeouts, and the graceful stop. It implements the server half of the app contract
+ * (app-contract.ts: ServeInfo) and re-exports its types with HttpOptions for the worker. Knows
+ * nothing of processes: the worker wires hooks and logs.
  */
 import type { Clock, Listener, RemoteAddr, Socket, SocketEvents, Timer } from "../runtime/runtime.js";
-import { Connection, DRAIN_IDLE_MS } from "./connection.js";
+import { Connection, STOP_IDLE_MS, type ConnectionHost } from "./connection.js";
 import { installFastResponse } from "./fast-response.js";
-import { PronghornRequest } from "./request.js";
-import { reserve, useParserBuild, wasmBytes } from "./parser.js";
-import { usePlatformBody } from "./response.js";
+import { requestParser, reserve, useParserBuild, wasmBytes, type RequestParser } from "./parser.js";
+import type { FetchHandler, ServeInfo } from "./app-contract.js";
+import type { HttpHooks, HttpOptions } from "./server-options.js";
 
-/** The app: `export default { fetch(request, info) }` or a bare function of the same shape. */
-export type FetchHandler = (request: Request, info: ServeInfo) => Response | Promise<Response>;
+export type { FetchHandler, ServeInfo } from "./app-contract.js";
+export type { HttpHooks, HttpOptions } from "./server-options.js";
 
-/**
- * The second argument of `fetch`: the connection's peer (the shape Deno passes, so Hono's
- * `getConnInfo` works), Bun's `requestIP`, which worker serves it, and Gazelle's harakiri and
- * informational responses.
- *
- * @example
- * export default {
- *   fetch(request, info) {
- *     info.informational(103, { link: "</app.css>; rel=preload; as=style" });
- *     if (request.url.endsWith("/leak")) info.retire(); // this worker exits after the response
- *     return new Response(`hello ${info.remoteAddr.hostname} from worker ${info.worker.id}`);
- *   },
- * };
- */
-export interface ServeInfo {
-  /** The peer: `{ transport: "tcp", hostname, port }`, or `{ transport: "unix", hostname: "", port: 0 }`. */
-  remoteAddr: RemoteAddr;
-  /** The peer's IP as Bun reports it; null on a unix socket. */
-  requestIP(request: Request): { address: string; family: "IPv4" | "IPv6"; port: number } | null;
-  worker: { id: number; pid: number; generation: number };
-  /** Gazelle's psgix.harakiri: this worker stops accepting and exits after its in-flight responses. */
-  retire(): void;
-  /** Send a 1xx response (e.g. 103 Early Hints) now, before the final one. Ignored for HTTP/1.0 clients. */
-  informational(status: number, headers?: HeadersInit): void;
-}
-
-export interface HttpOptions {
-  /** --timeout: the longest wait for one read (request body) or one write to drain. */
-  timeoutMs: number;
-  /** --keepalive-timeout: idle time allowed between requests; 0 closes after every response. */
-  keepaliveTimeoutMs: number;
-  /** --max-keepalive-reqs: requests per connection; 0 = no limit. */
-  maxKeepaliveReqs: number;
-  /** --header-timeout: the whole request head must arrive within this. */
-  headerTimeoutMs: number;
-  /** --max-header-size: longer heads get 431 (414 when the request line alone is longer). */
-  maxHeaderSize: number;
-  /** --max-body-size: larger bodies get 413; 0 = no limit. */
-  maxBodySize: number;
-  /** -E development: stacks in 500 responses. */
-  development: boolean;
-  /** Combined log format lines, no trailing newline. */
-  accessLog?: (line: string) => void;
-  /** Error lines (protocol errors with the peer, app failures); default console.error. */
-  errorLog?: (line: string) => void;
-  /** Install the lightweight Response (fast-response.ts) as globalThis.Response; default true. */
-  fastResponse?: boolean;
-  /** Load the SIMD128 parser build (default true); false loads the scalar one. */
-  wasmSimd?: boolean;
-  /** The runtime's way to see a platform Response's body source without its stream. */
-  platformBody?: (res: Response) => string | Uint8Array | null | undefined;
-  /** The runtime's monotonic clock and timers (the sweeper and every timeout). */
-  clock: Clock;
-  worker: { id: number; pid: number; generation: number };
-}
-
-export interface HttpHooks {
-  /** A request was parsed and handed to the app (counts toward --max-reqs-per-child). */
-  onRequest(): void;
-  /** The app called info.retire(). */
-  onRetire(): void;
-}
-
-/** What a Connection needs from its server. */
-export interface ConnectionHost {
-  readonly fetch: FetchHandler;
-  readonly options: HttpOptions;
-  readonly hooks: HttpHooks;
-  readonly draining: boolean;
-  infoFor(conn: Connection): ServeInfo;
-  defaultHost(listener: Listener): string;
-  /** The absolute coarse-clock deadline for a wait of `ms`. */
-  deadline(ms: number): number;
-  removed(conn: Connection): void;
-  log(line: string): void;
-}
-
-/** libuv reads at most 64 KiB per call; a larger buffer would never fill. */
+/** Node's onread with a caller's buffer reads at most the buffer's length per call (libuv's
+ *  64 KiB applies only to the buffers it allocates itself). 64 KiB takes a default 16 KiB head
+ *  and the bytes pipelined after it in one read, and is a fixed share of the 16 MiB wasm memory. */
 const READ_BUFFER_BYTES = 64 * 1024;
 
 class ConnectionInfo implements ServeInfo {
@@ -140,10 +66,12 @@ export class HttpServer implements ConnectionHost {
   #now: number;
   #tickMs: number;
   #sweeper: Timer | null = null;
-  #draining = false;
-  #drained: (() => void) | null = null;
-  #drainPromise: Promise<void> | null = null;
+  #stopping = false;
+  #allClosed: (() => void) | null = null;
+  #stopped: Promise<void> | null = null;
   #retired = false;
+  /** The process's request-head parser, which every connection uses. */
+  readonly parser: RequestParser;
 
   constructor(fetch: FetchHandler, options: HttpOptions, hooks: HttpHooks) {
     this.fetch = fetch;
@@ -152,18 +80,18 @@ export class HttpServer implements ConnectionHost {
     this.#clock = options.clock;
     this.#now = options.clock.now();
     if (options.fastResponse !== false) installFastResponse();
-    usePlatformBody(options.platformBody);
     if (options.wasmSimd === false) useParserBuild("scalar");
+    this.parser = requestParser();
     const ptr = reserve(READ_BUFFER_BYTES);
     this.readBuffer = wasmBytes().subarray(ptr, ptr + READ_BUFFER_BYTES);
     // A quarter of the shortest timeout, within [10 ms, 250 ms]: timeouts fire within one tick
-    // late, and a drain's DRAIN_IDLE_MS is among them.
-    const shortest = Math.min(...[options.timeoutMs, options.keepaliveTimeoutMs, options.headerTimeoutMs, DRAIN_IDLE_MS].filter((t) => t > 0));
+    // late, and a graceful stop's STOP_IDLE_MS is among them.
+    const shortest = Math.min(...[options.timeoutMs, options.keepaliveTimeoutMs, options.headerTimeoutMs, STOP_IDLE_MS].filter((t) => t > 0));
     this.#tickMs = Math.max(10, Math.floor(shortest / 4));
   }
 
-  get draining(): boolean {
-    return this.#draining;
+  get stopping(): boolean {
+    return this.#stopping;
   }
 
   get connectionCount(): number {
@@ -177,7 +105,7 @@ export class HttpServer implements ConnectionHost {
     if (this.#sweeper === null) this.#startSweeper();
     const conn = new Connection(this, socket, listener, this.readBuffer.buffer);
     this.#conns.add(conn);
-    if (this.#draining) conn.closeIfIdle();
+    if (this.#stopping) conn.stopGracefully();
     return conn;
   }
 
@@ -206,7 +134,7 @@ export class HttpServer implements ConnectionHost {
         this.#sweeper.cancel();
         this.#sweeper = null;
       }
-      this.#drained?.();
+      this.#allClosed?.();
     }
   }
 
@@ -220,17 +148,18 @@ export class HttpServer implements ConnectionHost {
     this.hooks.onRetire();
   }
 
-  /** Graceful: every response from now on closes its connection, idle connections close now.
-   *  Resolves when no connection is left. Idempotent. */
+  /** The graceful stop (the worker's name for it is drain): every response from now on closes
+   *  its connection, idle connections close after STOP_IDLE_MS of silence. Resolves when no
+   *  connection is left. Idempotent. */
   drain(): Promise<void> {
-    if (this.#drainPromise !== null) return this.#drainPromise;
-    this.#draining = true;
-    this.#drainPromise = new Promise<void>((resolve) => {
-      this.#drained = resolve;
+    if (this.#stopped !== null) return this.#stopped;
+    this.#stopping = true;
+    this.#stopped = new Promise<void>((resolve) => {
+      this.#allClosed = resolve;
     });
-    for (const conn of this.#conns) conn.closeIfIdle();
-    if (this.#conns.size === 0) this.#drained!();
-    return this.#drainPromise;
+    for (const conn of this.#conns) conn.stopGracefully();
+    if (this.#conns.size === 0) this.#allClosed!();
+    return this.#stopped;
   }
 
   /** Close every connection now (second TERM / deadline). */
@@ -248,5 +177,3 @@ export class HttpServer implements ConnectionHost {
     });
   }
 }
-
-export { PronghornRequest };

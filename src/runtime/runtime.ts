@@ -104,7 +104,7 @@ export interface Listener {
 // Processes: the supervisor's half and the worker's half.
 // ---------------------------------------------------------------------------------------------
 
-export type Signal = "SIGTERM" | "SIGINT" | "SIGQUIT" | "SIGHUP" | "SIGUSR1" | "SIGKILL";
+export type Signal = "SIGTERM" | "SIGINT" | "SIGQUIT" | "SIGHUP" | "SIGUSR1" | "SIGUSR2" | "SIGKILL";
 
 /** A listening socket as the supervisor holds it: bound (or inherited) and never polled, so it
  *  never races the workers for connections. */
@@ -139,10 +139,40 @@ export type WorkerMessage =
    *  `signal`: the worker retires on a signal sent to it, which may have gone to the whole
    *  process group (Ctrl-C, `kill -TERM -PGID`, systemd's KillMode=control-group) and so to the
    *  supervisor too. `errors`: it retires after that many uncaught errors (unhealthy). */
-  | { type: "retiring"; reason: string; signal?: Signal; errors?: number };
+  | { type: "retiring"; reason: string; signal?: Signal; errors?: number }
+  /** Asks for every live worker's counters (a status page); answered by a "status" with `ask`. */
+  | { type: "status"; ask: number }
+  /** Answers the supervisor's "counters" ask: this worker's counters, opaque to the supervisor. */
+  | { type: "counters"; ask: number; counters: unknown };
 
-/** Supervisor -> worker: "stop" is graceful and idempotent; "stop-now" closes every connection. */
-export type SupervisorMessage = { type: "stop" } | { type: "stop-now" };
+/** Every live worker as the supervisor knows it, with the counters each last reported. */
+export interface ServerStatus {
+  pid: number;
+  /** Since the supervisor started. */
+  uptimeMs: number;
+  /** The current generation (1, then one more per HUP). */
+  generation: number;
+  workers: {
+    pid: number;
+    id: number;
+    generation: number;
+    /** Told to stop, or said it stops. */
+    retiring: boolean;
+    /** It answered this ask; false: `counters` are the last it reported (undefined if none). */
+    answered: boolean;
+    counters: unknown;
+  }[];
+}
+
+/** Supervisor -> worker: "stop" is graceful and idempotent; "stop-now" closes every connection;
+ *  "counters" asks for the worker's counters; "status" answers its ask; "reopen-logs" reopens
+ *  its log files (USR2, after logrotate). */
+export type SupervisorMessage =
+  | { type: "stop" }
+  | { type: "stop-now" }
+  | { type: "counters"; ask: number }
+  | { type: "status"; ask: number; status: ServerStatus }
+  | { type: "reopen-logs" };
 
 export interface WorkerSpec {
   /** Slot number, 1-based, reused by a replacement. */
@@ -192,7 +222,7 @@ export interface SupervisorRuntime extends Host {
   /** Start a worker on this runtime, re-running this process's entry script, with the
    *  listeners handed over and an IPC channel. */
   spawnWorker(spec: WorkerSpec, events: WorkerEvents): WorkerProcess;
-  /** Route SIGTERM, SIGINT, SIGQUIT, SIGHUP and SIGUSR1 to `handler` (replacing default actions). */
+  /** Route SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 and SIGUSR2 to `handler` (replacing default actions). */
   onSignal(handler: (signal: Signal) => void): void;
 }
 
@@ -208,17 +238,24 @@ export interface WorkerRuntime extends Host {
     options: ListenOptions,
     accept: (socket: Socket, listener: Listener) => SocketEvents,
   ): Promise<Listener>;
-  /** Signals sent to this worker directly (TERM, INT, QUIT); HUP and USR1 are ignored here. */
+  /** Signals sent to this worker directly (TERM, INT, QUIT, and USR2 to reopen its logs); HUP and
+   *  USR1 are ignored here. */
   onWorkerSignal(handler: (signal: Signal) => void): void;
   /** Errors nobody caught: an exception thrown outside any promise chain (an app's timer, an
    *  abort listener the runtime dispatches synchronously) or a rejection nobody handled. Each
    *  goes to `handler` instead of ending the process, which lives on. */
   onUncaughtError(handler: (error: unknown, kind: "exception" | "rejection") => void): void;
-  /** A line sink appending to FILE (`-` = stderr), batched per tick, flushed on exit. */
-  openLog(path: string): (line: string) => void;
+  /** A line sink appending to FILE (`-` = stderr), batched per tick and written without
+   *  blocking the event loop, flushed on exit; reopen() reopens FILE (after logrotate). */
+  openLog(path: string): LogSink;
   /** The string or bytes a platform Response was made from, read without its stream where the
    *  runtime's Response allows it (undefined: read the stream). */
   platformBody?(res: Response): string | Uint8Array | null | undefined;
+}
+
+export interface LogSink {
+  write(line: string): void;
+  reopen(): void;
 }
 
 export interface Runtime extends SupervisorRuntime, WorkerRuntime {}

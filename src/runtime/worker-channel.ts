@@ -84,7 +84,7 @@ export async function handedListener(index: number): Promise<object> {
 /** Listen to the supervisor; `gone` fires when the IPC channel closes (the supervisor died). */
 export function connectSupervisor(events: { message(m: SupervisorMessage): void; gone(): void }): (m: WorkerMessage, sent?: () => void) => void {
   process.on("message", (m: SupervisorMessage | ListenerMessage) => {
-    if (m?.type === "stop" || m?.type === "stop-now") events.message(m);
+    if (m?.type !== LISTENER_MESSAGE && typeof m?.type === "string") events.message(m);
   });
   process.on("disconnect", () => events.gone());
   // A supervisor that died before this listener existed left no event behind: without this
@@ -98,14 +98,15 @@ export function connectSupervisor(events: { message(m: SupervisorMessage): void;
   };
 }
 
-/** TERM, INT and QUIT sent to the worker itself; reload and paced stop are the supervisor's, so
- *  a stray HUP or USR1 must not kill a worker. */
+/** TERM, INT and QUIT sent to the worker itself, and USR2 (`systemctl kill -s USR2` reaches every
+ *  process of the unit: its default action would end the worker); reload and paced stop are the
+ *  supervisor's, so a stray HUP or USR1 must not kill a worker. */
 export function onWorkerSignal(handler: (signal: Signal) => void): void {
-  for (const s of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) process.on(s, () => handler(s));
+  for (const s of ["SIGTERM", "SIGINT", "SIGQUIT", "SIGUSR2"] as const) process.on(s, () => handler(s));
   for (const s of ["SIGHUP", "SIGUSR1"] as const) process.on(s, () => {});
 }
 
 /** The supervisor's signals: every one is policy, none keeps its default action. */
 export function onSupervisorSignal(handler: (signal: Signal) => void): void {
-  for (const s of ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1"] as const) process.on(s, () => handler(s));
+  for (const s of ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const) process.on(s, () => handler(s));
 }
