@@ -17,7 +17,7 @@
 //   bun-listen  Bun.listen({ fd: 3, allowHalfOpen: true, socket: {...} })
 //   node-net    node:net createServer({ allowHalfOpen: true }).listen({ fd: 3 }), 'data' events
 // node:net with `onread` is not a variant: Bun offers onread only to sockets it constructs
-// itself, and replacing server._handle.onconnection (Node's Hack A) crashes on Bun 1.4.5
+// itself, and replacing server._handle.onconnection (what src/runtime/node-net.ts does on Node) crashes on Bun 1.4.5
 // ("data.destroy is not a function"); Bun's onread also copies each chunk in JS (dest.set).
 import { dlopen, FFIType } from "bun:ffi";
 import { execFileSync } from "node:child_process";

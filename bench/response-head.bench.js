@@ -21,7 +21,8 @@ const HEADERS = [["content-type", "text/plain;charset=UTF-8"], ["x-request-id", 
 const DATE = "Tue, 24 Nov 2026 06:00:00 GMT";
 const BODY = "Hello, World!";
 
-// The TypeScript path, as src/http/response.ts builds it; Buffer.from stands for the encode
+// The TypeScript path, as finalHead() in src/http/response-head.ts builds it (planResponse() in
+// src/http/response-plan.ts appends a short string body); Buffer.from stands for the encode
 // that socket.write(string) does in C++.
 function tsHead() {
   let lines = "";

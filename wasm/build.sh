@@ -31,7 +31,7 @@ EXPORTS='_phr_parse_request,_phr_parse_response,_phr_parse_headers,_phr_decode_c
 # -std=c11 -Wall -Wextra -Werror   the sources must stay warning-free
 # -sSTANDALONE_WASM --no-entry     a plain reactor module: no JS glue, no main
 # -sINITIAL_MEMORY=16777216 -sALLOW_MEMORY_GROWTH=0
-#                            16 MiB, fixed: views into memory never detach (DESIGN "The parser")
+#                            16 MiB, fixed: views into memory never detach (docs/architecture.md)
 # -sTOTAL_STACK=65536        the parser needs little stack; leave the rest to malloc
 # -sMALLOC=emmalloc          the small allocator; the server allocates a few long-lived buffers
 # -sFILESYSTEM=0             no stdio or WASI file imports

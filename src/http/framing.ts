@@ -5,7 +5,7 @@
  * anything ambiguous is an error status, returned as a Refusal, and every error closes the
  * connection. Values arrive latin1-decoded with surrounding SP/HTAB already trimmed by the
  * parser; comparisons here are ASCII-only (no trim(), Number() or Unicode case folding, which
- * turn `\u00a0chunked` into `chunked`; part 2 item 7).
+ * turn `\u00a0chunked` into `chunked`).
  */
 import type { ParsedHead } from "./parser.js";
 import { Refusal } from "./refusal.js";

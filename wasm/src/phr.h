@@ -2,7 +2,8 @@
  * pronghorn's own implementation of picohttpparser's C API (h2o/picohttpparser @ f832609, 2025).
  *
  * Same names, structs, return conventions and acceptance rules as upstream, so any input gives
- * the result upstream gives when built for the same target (REFERENCE.md part 1 §5). Nothing
+ * the result upstream gives when built for the same target (upstream's picohttpparser.c and
+ * test.c are the reference; docs/architecture.md, "The wasm parser"). Nothing
  * allocates; every output points into the caller's buffer. The code is written here; upstream was
  * read for behaviour only. Build with -DPG_SCALAR to leave out the SIMD128 scans.
  */
