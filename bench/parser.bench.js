@@ -24,9 +24,8 @@ async function ours() {
   const p = await import("../dist/http/parser.js");
   const wantSimd = process.env.PRONGHORN_NO_WASM_SIMD !== "1";
   // the server makes this choice from its Config (config.ts reads the variable); do it the same way
-  if (!wantSimd) p.useParserBuild("scalar");
+  const parser = p.requestParser(wantSimd ? "simd" : "scalar");
   if (p.isSimd() !== wantSimd) throw new Error(`expected the ${wantSimd ? "SIMD" : "scalar"} build to load`);
-  const parser = p.requestParser();
   return (buf) => {
     const ret = parser.parseBytes(buf, 0);
     if (ret !== buf.length) throw new Error(`parseBytes returned ${ret} for ${buf.length} bytes`);

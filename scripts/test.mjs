@@ -46,7 +46,7 @@ const BLACK_BOX = ALL.filter((f) => /^(cli|serve-api|app-[\w-]+|http-[\w-]+|ops-
 const NATIVE = ALL.filter((f) => f === "wasm-native.test.js");
 const IN_PROCESS = ALL.filter((f) => !BLACK_BOX.includes(f) && !NATIVE.includes(f));
 /** The in-process tables that also run under `bun test` and `deno test -A`. */
-const TABLES = ["parser.test.js", "connection.test.js", "supervisor.test.js"].filter((f) => ALL.includes(f));
+const TABLES = ["parser.test.js", "connection.test.js", "supervisor.test.js", "worker.test.js"].filter((f) => ALL.includes(f));
 /** The Node 24 smoke set. */
 const SMOKE = ["cli.test.js", "http-request.test.js", "ops-signals.test.js", "app-typescript.test.js", "parser-runtimes.test.js"].filter((f) => ALL.includes(f));
 

@@ -16,7 +16,8 @@ import type { BoundListener, ServerStatus, SupervisorRuntime, Signal, Timer, Wor
 export interface SupervisorOptions {
   workers: number;
   spawnIntervalMs: number;
-  /** How long a retiring worker may drain before its connections are closed; 0 = forever. */
+  /** How long a retiring worker may take to finish its requests before its connections are
+   *  closed; 0 = forever. */
   gracefulTimeoutMs: number;
   /** How long a new worker may take to report ready before it is stopped (a failed start);
    *  0 or absent = forever. */
@@ -46,7 +47,7 @@ export const SIGNAL_SETTLE_MS = 500;
  *  (blocked in a long synchronous task) is listed with the counters it last reported. */
 export const STATUS_DEADLINE_MS = 500;
 
-/** starting: spawned, not ready. ready: accepting. retiring: stopped accepting, draining. */
+/** starting: spawned, not ready. ready: accepting. retiring: stopped accepting, finishing its requests. */
 type WorkerState = "starting" | "ready" | "retiring";
 
 interface Worker {
@@ -255,8 +256,8 @@ export class Supervisor {
 
   // --- status pages: counters relayed, never read ---------------------------------------------
 
-  /** Ask every worker that serves (or drains) for its counters; answer `from` once all have
-   *  answered or STATUS_DEADLINE_MS passed. */
+  /** Ask every worker that serves (or is finishing its requests) for its counters; answer
+   *  `from` once all have answered or STATUS_DEADLINE_MS passed. */
   #askCounters(from: Worker, ask: number): void {
     const id = this.#nextAsk++;
     const waiting = new Set([...this.#workers].filter((x) => x.state !== "starting"));
@@ -339,7 +340,7 @@ export class Supervisor {
 
   // --- graceful retirement ----------------------------------------------------------------
 
-  /** Ask a worker to stop accepting and drain; idempotent. */
+  /** Ask a worker to stop accepting and finish its requests; idempotent. */
   #retire(w: Worker): void {
     if (w.state === "retiring") return;
     w.state = "retiring";

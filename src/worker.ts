@@ -2,7 +2,8 @@
  * The worker process: load the app, adopt every inherited listening fd, serve, count requests,
  * and retire (quota, info.retire(), a stop from the supervisor, a signal, or the supervisor's
  * death): stop accepting, tell the supervisor "retiring" so the replacement starts at once,
- * finish in-flight and keep-alive requests (HttpServer.drain), run the --child-exit hook, exit 0.
+ * finish in-flight and keep-alive requests (HttpServer.stopGracefully), run the --child-exit
+ * hook, exit 0.
  * Ready is reported only once the app loaded and every listener listens. Unlike Gazelle, the
  * child-exit hook also runs on a quota exit (Gazelle runs `child_exit` only from its signal path).
  * An error the app leaves uncaught outside a request (a timer that throws, a rejection nobody
@@ -136,12 +137,12 @@ export async function runWorker(rt: WorkerRuntime, ctx: WorkerContext, fetch?: F
     if (retiring || !server) return;
     retiring = true;
     // A stop that arrives while the listeners are being adopted closes them once they listen:
-    // closing none and exiting after the drain would drop what they accepted meanwhile.
+    // closing none and exiting after the graceful stop would drop what they accepted meanwhile.
     const listeners = await listening.catch(() => [] as Listener[]);
-    // Stop accepting first, so no connection arrives after drain() looked at the idle ones.
+    // Stop accepting first, so no connection arrives after stopGracefully() looked at the idle ones.
     const closing = Promise.all(listeners.map((l) => l.close().catch(() => {})));
     send({ type: "retiring", reason, ...why });
-    await Promise.all([closing, server.drain()]);
+    await Promise.all([closing, server.stopGracefully()]);
     if (config.childExit && forced) {
       rt.log(`${tag}: --child-exit did not run: --graceful-timeout passed before the requests finished`);
     } else if (config.childExit) {

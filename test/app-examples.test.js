@@ -8,11 +8,10 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { spawn, spawnSync } from "node:child_process";
-import { once } from "node:events";
+import { spawnSync } from "node:child_process";
 import {
   ROOT, CLI, RUNTIME, startServer, tmpdir, rawExchange, splitResponses, requireTool, freePort, waitForOutput,
-  runtimeBinary, runtimeCommand, runtimeRunsTypeScript,
+  runtimeBinary, runtimeCommand, runtimeRunsTypeScript, startNginx,
 } from "./harness.js";
 
 const EXAMPLES = path.join(ROOT, "examples");
@@ -22,20 +21,11 @@ const noTypeScript = runtimeRunsTypeScript() ? false : `${RUNTIME} ${process.ver
 
 /** One request on a fresh connection (`Connection: close`); resolves { status, headers, body, responses, text, localPort }. */
 async function request(server, { method = "GET", target = "/", headers = {}, body = "", version = "1.1" } = {}) {
-  const sock = net.connect(server.socketPath ? { path: server.socketPath } : { host: server.host, port: server.port });
-  await once(sock, "connect");
-  const localPort = sock.localPort;
-  const chunks = [];
-  sock.on("data", (c) => chunks.push(c));
-  const closed = once(sock, "close");
   const head = { host: "example.test", connection: "close", ...headers };
   if (body !== "" || method === "POST") head["content-length"] = String(Buffer.byteLength(body));
   // No half-close: a server may take the client's FIN for "gone" and cut a stream short.
-  sock.write(`${method} ${target} HTTP/${version}\r\n${Object.entries(head).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n${body}`);
-  const timer = setTimeout(() => sock.destroy(), 15000);
-  await closed;
-  clearTimeout(timer);
-  const text = Buffer.concat(chunks).toString("latin1");
+  const lines = `${method} ${target} HTTP/${version}\r\n${Object.entries(head).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`;
+  const { text, localPort } = await rawExchange(server, [Buffer.from(lines, "utf8"), Buffer.from(body, "utf8")], { timeoutMs: 15000 });
   const responses = splitResponses(text, { headRequests: method === "HEAD" ? [0] : [] });
   const final = responses.find((r) => !r.interim) ?? { status: 0, headers: {}, body: "" };
   return { ...final, body: Buffer.from(final.body, "latin1").toString("utf8"), responses, text, localPort };
@@ -177,19 +167,6 @@ function nginxConfFrom(file, dir, port, socket) {
   return `${user}error_log ${dir}/error.log warn;\npid ${dir}/nginx.pid;\n${conf}`;
 }
 
-async function waitForPort(port, timeoutMs = 10000) {
-  for (const start = Date.now(); ;) {
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, "127.0.0.1");
-      s.once("connect", () => (s.destroy(), resolve(true)));
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() - start > timeoutMs) throw new Error(`nginx did not listen on ${port} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 for (const [file, keepAlive] of [["nginx-http10.conf", false], ["nginx.conf", true]]) {
   test(`${file}: nginx proxies to pronghorn on a unix socket (${keepAlive ? "upstream keep-alive" : "HTTP/1.0, a connection per request"})`, { skip: requireTool("nginx") }, async (t) => {
     const dir = tmpdir("pronghorn-nginx-");
@@ -197,12 +174,7 @@ for (const [file, keepAlive] of [["nginx-http10.conf", false], ["nginx.conf", tr
     const server = await startServer(["--workers", "1", "-E", "production", "--socket", socket, example("echo.js")]);
     t.after(() => server.stop("SIGKILL"));
     const port = await freePort();
-    fs.writeFileSync(path.join(dir, "nginx.conf"), nginxConfFrom(example(file), dir, port, socket));
-    const nginx = spawn("nginx", ["-p", dir, "-c", path.join(dir, "nginx.conf"), "-g", "daemon off;"], { stdio: ["ignore", "inherit", "inherit"] });
-    const nginxExit = once(nginx, "exit");
-    // TERM, not KILL: a master killed outright leaves its workers running (and holding our stdout).
-    t.after(() => nginx.exitCode === null && nginx.kill("SIGTERM"));
-    await waitForPort(port);
+    const { proc: nginx, exited: nginxExit } = await startNginx(t, dir, nginxConfFrom(example(file), dir, port, socket), port);
     const viaNginx = { host: "127.0.0.1", port };
 
     for (let i = 0; i < 3; i++) {

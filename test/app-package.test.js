@@ -7,12 +7,10 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
-import { once } from "node:events";
 import { createRequire } from "node:module";
-import { ROOT, RUNTIME, RUNTIME_LABEL, startServer, tmpdir, runtimeBinary, runtimeRunsTypeScript } from "./harness.js";
+import { ROOT, RUNTIME, RUNTIME_LABEL, startServer, tmpdir, runtimeBinary, runtimeRunsTypeScript, get } from "./harness.js";
 
 const LOCAL = ["--workers", "1", "-E", "production", "--host", "127.0.0.1", "--port", "0"];
 let project; // the temp project with pronghorn installed from the tarball
@@ -48,15 +46,10 @@ await serve({
 `);
 });
 
-async function get(server, target) {
-  const sock = net.connect({ host: server.host, port: server.port });
-  await once(sock, "connect");
-  const chunks = [];
-  sock.on("data", (c) => chunks.push(c));
-  sock.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
-  await once(sock, "close");
-  const text = Buffer.concat(chunks).toString();
-  return { status: Number(text.split(" ")[1]), body: text.slice(text.indexOf("\r\n\r\n") + 4) };
+/** A GET's status and body. */
+async function statusAndBody(server, target) {
+  const { status, body } = await get(server, target);
+  return { status, body };
 }
 
 test("the tarball holds dist/ with its types, the bin and the examples, and nothing from the repository's tests or sources", () => {
@@ -109,7 +102,7 @@ test(`the bin, as a user types it on ${RUNTIME}, serves an app`, { timeout: 60_0
   const server = await startServer([], { cwd: project, env, wrap: () => [cmd, argv], timeoutMs: 40_000 });
   t.after(() => server.stop("SIGKILL"));
   assert.match(server.output(), new RegExp(`accepting connections at http://127\\.0\\.0\\.1:\\d+/ \\(${RUNTIME_LABEL}, 1 worker\\)`));
-  assert.deepEqual(await get(server, "/pkg"), { status: 200, body: "packaged /pkg from worker 1" });
+  assert.deepEqual(await statusAndBody(server, "/pkg"), { status: 200, body: "packaged /pkg from worker 1" });
   if (RUNTIME === "node") {
     // npx runs the bin through `sh -c`: a TERM to npx ends npm and sh and leaves pronghorn
     // running. So signal pronghorn's supervisor itself; npx then exits with its status.
@@ -129,7 +122,7 @@ test(`import { serve, type ServeInfo } from "pronghorn" in a TypeScript script r
   const server = await startServer([], { cwd: project, script: path.join(project, "serve.ts"), timeoutMs: 40_000 });
   t.after(() => server.stop("SIGKILL"));
   assert.match(server.output(), new RegExp(`\\(${RUNTIME_LABEL}, 1 worker\\)`));
-  assert.deepEqual(await get(server, "/api"), { status: 200, body: "serve() /api from tcp, worker 1" });
+  assert.deepEqual(await statusAndBody(server, "/api"), { status: 200, body: "serve() /api from tcp, worker 1" });
   assert.deepEqual(await server.stop(), { code: 0, signal: null });
 });
 

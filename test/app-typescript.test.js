@@ -1,4 +1,4 @@
-// Apps written in TypeScript (DESIGN.md "The CLI contract": APP defaults to ./app.ts, ./app.js,
+// Apps written in TypeScript (README.md "The app", "Options": APP defaults to ./app.ts, ./app.js,
 // ./app.mjs, the first found relative to the working directory). Bun and Deno run TypeScript
 // themselves and Node strips types from 22.18 and 23.6 on, so there an app.ts with real type
 // annotations (importing another .ts module) is served as the default app, ahead of an app.js

@@ -1,4 +1,4 @@
-// The CLI contract (DESIGN.md "The CLI contract"): every bad option or value is one line naming
+// The CLI contract (README.md "Options"): every bad option or value is one line naming
 // it and exit status 2 with nothing started; --help lists every option with its default; one
 // startup line per listener with the real port; inherited listeners from SERVER_STARTER_PORT
 // (every entry) and systemd's LISTEN_FDS (only when LISTEN_PID is set and is the server's; the

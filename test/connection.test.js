@@ -1,8 +1,9 @@
 // http/ against a fake Socket, no process and no network: the runtime contract seen from the
 // HTTP side. Bytes delivered in HttpServer.readBuffer (wasm memory, as Node's onread path does)
 // are parsed in place and may be overwritten after data() returns; pipelined requests are
-// answered in order and not dispatched while the socket is not draining; drain() gives idle
-// connections STOP_IDLE_MS to send a last request and closes busy ones after their response.
+// answered in order and not dispatched until the socket is writable again; stopGracefully()
+// gives idle connections STOP_IDLE_MS to send a last request and closes busy ones after their
+// response.
 // Runtime-independent: scripts/test.mjs runs it under each Node line, `bun test` and `deno test -A`
 // (so it imports what it uses from node: modules instead of relying on Node's globals).
 import { test } from "node:test";
@@ -11,6 +12,7 @@ import { Buffer } from "node:buffer";
 import { setImmediate } from "node:timers";
 import { HttpServer } from "../dist/http/server.js";
 import { STOP_IDLE_MS } from "../dist/http/connection.js";
+import { FakeSocket } from "./harness.js";
 
 const OPTIONS = {
   timeoutMs: 5000, keepaliveTimeoutMs: 5000, maxKeepaliveReqs: 0, headerTimeoutMs: 5000,
@@ -30,37 +32,6 @@ const OPTIONS = {
   },
 };
 const LISTENER = { url: "http://127.0.0.1:1/", close: async () => {} };
-
-class FakeSocket {
-  remote = { transport: "tcp", hostname: "10.0.0.7", port: 51234 };
-  readsIntoBuffer = true; // data() may hand over views into the server's read buffer
-  written = "";
-  ended = false;
-  destroyed = false;
-  writable = true; // what write() returns
-  events = null;
-  writes = 0;
-  write(data) {
-    this.writes++;
-    this.written += typeof data === "string" ? data : Buffer.from(data).toString("latin1");
-    return this.writable;
-  }
-  writev(chunks) {
-    for (const c of chunks) this.written += typeof c === "string" ? c : Buffer.from(c).toString("latin1");
-    this.writes++;
-    return this.writable;
-  }
-  pause() {}
-  resume() {}
-  end() {
-    this.ended = true;
-    queueMicrotask(() => this.events.close());
-  }
-  destroy() {
-    this.destroyed = true;
-    queueMicrotask(() => this.events.close());
-  }
-}
 
 function setup(fetch, hooks = {}) {
   const server = new HttpServer(fetch, OPTIONS, { onRequest() {}, onRetire() {}, ...hooks });
@@ -133,7 +104,7 @@ test("pipelined requests behind an async handler are dispatched one at a time, i
   assert.match(sock.written, /\r\n\r\n\/1HTTP\/1\.1 200 OK[\s\S]*\r\n\r\n\/2$/);
 });
 
-test("no further pipelined request is dispatched until the socket drains", async () => {
+test("no further pipelined request is dispatched until the socket is writable again", async () => {
   let calls = 0;
   const { sock, deliver } = setup(() => {
     calls++;
@@ -143,7 +114,7 @@ test("no further pipelined request is dispatched until the socket drains", async
   deliver("GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");
   assert.equal(calls, 1);
   sock.writable = true;
-  sock.events.drain();
+  sock.events.writable();
   assert.equal(calls, 2);
   assert.equal(count(sock.written, /HTTP\/1\.1 200/g), 2);
 });
@@ -159,7 +130,7 @@ test("a protocol error is answered with a status, a reason and Connection: close
   assert.deepEqual(lines, ["pronghorn: 400: HTTP/1.1 request without Host from 10.0.0.7:51234"]);
 });
 
-test("drain() answers a request that reaches an idle connection in time with Connection: close, closes a silent one after STOP_IDLE_MS, and a busy one after its response", async () => {
+test("stopGracefully() answers a request that reaches an idle connection in time with Connection: close, closes a silent one after STOP_IDLE_MS, and a busy one after its response", async () => {
   let release;
   const gate = new Promise((r) => (release = r));
   const server = new HttpServer(async (req) => {
@@ -174,9 +145,9 @@ test("drain() answers a request that reaches an idle connection in time with Con
   busy.events = server.accept(busy, LISTENER);
   busy.events.data(Buffer.from("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n"));
   const start = Date.now();
-  const drained = server.drain();
+  const stopped = server.stopGracefully();
   let done = false;
-  drained.then(() => (done = true));
+  stopped.then(() => (done = true));
   await tick();
   // Closing an idle connection at once would race a request already on its way: it gets time.
   assert.ok(!silent.ended && !silent.destroyed, "an idle connection is not closed at once");
@@ -190,7 +161,7 @@ test("drain() answers a request that reaches an idle connection in time with Con
   assert.equal(silent.written, "", "nothing is written to a connection that sent nothing");
   assert.equal(done, false, "the busy connection is still open");
   release();
-  await drained;
+  await stopped;
   assert.match(busy.written, /connection: close\r\n[\s\S]*done$/);
   assert.equal(server.connectionCount, 0);
 });
@@ -203,6 +174,30 @@ test("onRequest counts every dispatched request", async () => {
 });
 
 /** A connection with `options` over OPTIONS, recording the error log. */
+test("a stop that begins while a streamed response is out gives its connection STOP_IDLE_MS after the response, not the whole --keepalive-timeout", async () => {
+  let finish;
+  const server = new HttpServer(() => new Response(new ReadableStream({
+    start(c) {
+      c.enqueue(new TextEncoder().encode("part"));
+      finish = () => c.close();
+    },
+  })), OPTIONS, { onRequest() {}, onRetire() {} });
+  const sock = new FakeSocket();
+  sock.events = server.accept(sock, LISTENER);
+  sock.events.data(Buffer.from("GET /stream HTTP/1.1\r\nHost: h\r\n\r\n"));
+  while (!sock.written.includes("part")) await tick();
+  assert.doesNotMatch(sock.written, /connection: close/, "keep-alive was decided with the head");
+  const stopped = server.stopGracefully();
+  finish();
+  const start = Date.now();
+  const hold = setInterval(() => {}, 50); // the sweeper's timer is unref'd: keep the loop alive
+  await stopped;
+  clearInterval(hold);
+  const after = Date.now() - start;
+  assert.ok(sock.ended || sock.destroyed, "the connection is closed");
+  assert.ok(after < STOP_IDLE_MS + 1000, `closed ${after} ms after the response (keep-alive timeout ${OPTIONS.keepaliveTimeoutMs} ms)`);
+});
+
 function setupLogged(fetch, options) {
   const lines = [];
   const server = new HttpServer(fetch, { ...OPTIONS, ...options, errorLog: (l) => lines.push(l) }, { onRequest() {}, onRetire() {} });

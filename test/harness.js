@@ -3,6 +3,7 @@
 // Shared by every suite; keep it small and free of test policy.
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { once } from "node:events";
+import { Buffer } from "node:buffer";
 import net from "node:net";
 import fs from "node:fs";
 import os from "node:os";
@@ -200,11 +201,13 @@ export function baseUrl(server) {
 /**
  * Open a raw connection, send `bytes` (string as latin1, or Buffer), and resolve with every byte
  * received until the server closes the connection, or until `until(received)` holds, or the
- * timeout passes. Resolves { data: Buffer (latin1 string in .text), closed: boolean }.
+ * timeout passes. Resolves { data: Buffer (latin1 string in .text), closed: boolean, localPort
+ * (the client's end of a tcp connection) }.
  */
 export async function rawExchange(server, bytes, { until, timeoutMs = 5000, endAfterWrite = false } = {}) {
   const sock = net.connect(addressOf(server));
   await once(sock, "connect");
+  const localPort = sock.localPort;
   const chunks = [];
   let closed = false;
   const done = new Promise((resolve) => {
@@ -224,7 +227,7 @@ export async function rawExchange(server, bytes, { until, timeoutMs = 5000, endA
   await done;
   sock.destroy();
   const data = Buffer.concat(chunks);
-  return { data, text: data.toString("latin1"), closed };
+  return { data, text: data.toString("latin1"), closed, localPort };
 }
 
 /**
@@ -318,6 +321,29 @@ export function requireTool(name) {
   if (hasTool(name)) return false;
   if (process.env.CI) throw new Error(`${name} is required when CI is set (install it in .ci/run)`);
   return `${name} is not installed`;
+}
+
+/**
+ * Run nginx in the foreground with `conf` (an nginx.conf whose paths are all inside `dir`) and
+ * resolve { proc, exited (resolves on its exit) } once it accepts on 127.0.0.1:`port` (it prints
+ * no ready line). Stopped after the test `t` with TERM, not KILL: a master killed outright leaves
+ * its workers running (and holding our stdout).
+ */
+export async function startNginx(t, dir, conf, port, timeoutMs = 10000) {
+  fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
+  const proc = spawn("nginx", ["-p", dir, "-c", path.join(dir, "nginx.conf"), "-g", "daemon off;"], { stdio: ["ignore", "inherit", "inherit"] });
+  const exited = once(proc, "exit");
+  t.after(() => proc.exitCode === null && proc.kill("SIGTERM"));
+  for (const start = Date.now(); ;) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, "127.0.0.1");
+      s.once("connect", () => (s.destroy(), resolve(true)));
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return { proc, exited };
+    if (Date.now() - start > timeoutMs) throw new Error(`nginx did not listen on ${port} within ${timeoutMs} ms`);
+    await sleep(50);
+  }
 }
 
 /**
@@ -445,6 +471,17 @@ export function workerPids(server) {
   }
 }
 
+/** Start a server with one worker on 127.0.0.1, a free port and -E production, serving `app` with
+ *  `args` added; resolves startServer's result with `worker`, the worker's pid (for the /proc
+ *  probes; Linux only). */
+export async function startOneWorker(app, args = [], options = {}) {
+  const server = await startServer(["--workers", "1", "--host", "127.0.0.1", "--port", "0", "-E", "production", ...args, app], options);
+  const [pid] = workerPids(server);
+  if (!(pid > 0)) throw new Error(`no worker pid under the supervisor ${server.pid}`);
+  server.worker = pid;
+  return server;
+}
+
 /** A process's resident set size in bytes (VmRSS in /proc/PID/status; Linux only), or NaN. */
 export function rssBytes(pid) {
   try {
@@ -561,4 +598,73 @@ export async function connect(server, { read = true, keepText = Infinity } = {})
   });
   await once(s, "connect");
   return c;
+}
+
+// ---- fakes of the runtime contract (src/runtime/runtime.ts) for the in-process tables ---------
+
+/** A fake Clock: time stands still until advance(ms) runs the timers due, in order. */
+export class FakeClock {
+  t = 0;
+  timers = [];
+  now() {
+    return this.t;
+  }
+  setTimer(ms, fn) {
+    return this.#add(ms, fn, 0);
+  }
+  every(ms, fn) {
+    return this.#add(ms, fn, ms);
+  }
+  #add(ms, fn, every) {
+    const timer = { at: this.t + ms, fn, every, cancelled: false };
+    this.timers.push(timer);
+    return { cancel: () => (timer.cancelled = true) };
+  }
+  /** Run every timer due within `ms`, in order, then set the clock. */
+  advance(ms) {
+    const end = this.t + ms;
+    for (;;) {
+      const due = this.timers.filter((x) => !x.cancelled && x.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.t = due.at;
+      if (due.every > 0) due.at += due.every;
+      else due.cancelled = true;
+      due.fn();
+    }
+    this.t = end;
+  }
+}
+
+/** A fake accepted Socket that records what http/ writes (`written`, as latin1); write() returns
+ *  `writable`; end() and destroy() report `closed` a microtask later, as the runtimes do. Set
+ *  `events` to what the accept callback returned. */
+export class FakeSocket {
+  remote = { transport: "tcp", hostname: "10.0.0.7", port: 51234 };
+  readsIntoBuffer = true; // data() may hand over views into the server's read buffer
+  written = "";
+  ended = false;
+  destroyed = false;
+  writable = true; // what write() returns
+  events = null;
+  writes = 0;
+  write(data) {
+    this.writes++;
+    this.written += typeof data === "string" ? data : Buffer.from(data).toString("latin1");
+    return this.writable;
+  }
+  writev(chunks) {
+    for (const c of chunks) this.written += typeof c === "string" ? c : Buffer.from(c).toString("latin1");
+    this.writes++;
+    return this.writable;
+  }
+  pause() {}
+  resume() {}
+  end() {
+    this.ended = true;
+    queueMicrotask(() => this.events.closed());
+  }
+  destroy() {
+    this.destroyed = true;
+    queueMicrotask(() => this.events.closed());
+  }
 }

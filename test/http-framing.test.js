@@ -1,5 +1,5 @@
-// Request heads, black-box over raw sockets: what picohttpparser leaves to the server (REFERENCE.md
-// part 2) about the request line (methods, targets, versions: RFC 9112 §2-§3), Host (RFC 9112
+// Request heads, black-box over raw sockets: what picohttpparser leaves to the server (README.md
+// "HTTP") about the request line (methods, targets, versions: RFC 9112 §2-§3), Host (RFC 9112
 // §3.2), header lines, Expect (RFC 9110 §10.1.1), and the limits on a request: its head's size
 // (414, 431, 501 for a method that never ends), its declared body size (413) and the time its head
 // may take (--header-timeout, 408). Every malformed or refused request gets a status and a short

@@ -11,7 +11,7 @@ import net from "node:net";
 import { once } from "node:events";
 import { spawnSync } from "node:child_process";
 import {
-  RUNTIME, startServer, writeApp, rawExchange, splitResponses, addressOf, workerPids, rssBytes,
+  RUNTIME, startOneWorker, writeApp, rawExchange, splitResponses, addressOf, rssBytes, sleep,
 } from "./harness.js";
 
 const APP = String.raw`
@@ -52,17 +52,10 @@ export default {
 const H = "Host: t\r\n";
 const MiB = 1048576;
 const GiB = 1024 * MiB;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const appFile = writeApp(APP, "memory.mjs");
 const mib = (n) => (n / MiB).toFixed(1);
 
-async function start(extra = []) {
-  const srv = await startServer(["--workers", "1", "--host", "127.0.0.1", "--port", "0", "-E", "production", ...extra, appFile]);
-  const [pid] = workerPids(srv);
-  assert.ok(pid > 0, "the worker's pid");
-  srv.worker = pid;
-  return srv;
-}
+const start = (extra = []) => startOneWorker(appFile, extra);
 
 /** Sample the worker's RSS every 50 ms while `work()` runs; resolves { result, max, first, second }
  *  (first, second: the largest sample in each half of the run). */

@@ -6,10 +6,8 @@
 // fail the request body, and leave nothing behind in the worker (its sockets and its memory).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
-import { once } from "node:events";
 import {
-  RUNTIME, startServer, writeApp, rawExchange, splitResponses, addressOf, workerPids, rssBytes, tcpConnectionCount,
+  RUNTIME, startOneWorker, writeApp, rawExchange, splitResponses, rssBytes, tcpConnectionCount, sleep, until, connect,
 } from "./harness.js";
 
 const APP = String.raw`
@@ -50,35 +48,13 @@ export default {
 `;
 
 const H = "Host: t\r\n";
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const appFile = writeApp(APP, "slow-clients.mjs");
 
-async function start(extra = []) {
-  const srv = await startServer(["--workers", "1", "--host", "127.0.0.1", "--port", "0", "-E", "production", ...extra, appFile]);
-  const [pid] = workerPids(srv);
-  assert.ok(pid > 0, "the worker's pid");
-  srv.worker = pid;
-  return srv;
-}
+const start = (extra = []) => startOneWorker(appFile, extra);
 
 async function stats(srv) {
   const r = await rawExchange(srv, `GET /stats HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
   return JSON.parse(splitResponses(r.text)[0].body);
-}
-
-/** A raw connection that records what it receives, and how and when it ended. */
-async function connect(srv, { read = true } = {}) {
-  const s = net.connect(addressOf(srv));
-  const c = { s, chunks: [], bytes: 0, closed: false, closedAt: 0, error: null, text: "" };
-  if (!read) s.pause();
-  s.on("data", (d) => {
-    c.bytes += d.length;
-    if (c.text.length < 4096) c.text += d.toString("latin1");
-  });
-  s.on("error", (e) => { c.error = e.code ?? e.message; });
-  c.done = new Promise((resolve) => s.on("close", () => { c.closed = true; c.closedAt = Date.now(); resolve(); }));
-  await once(s, "connect");
-  return c;
 }
 
 /** One request on a new connection; resolves its latency in ms. */
@@ -87,17 +63,6 @@ async function timedRequest(srv) {
   const r = await rawExchange(srv, `GET /quick HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, { timeoutMs: 5000 });
   assert.match(r.text, /^HTTP\/1\.1 200 [^]*ok \/quick$/);
   return performance.now() - t0;
-}
-
-/** Wait until `f()` holds (polled), or fail with `what` after timeoutMs. */
-async function until(f, what, timeoutMs = 5000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) assert.fail(`${what}: still not so after ${timeoutMs} ms`);
-    await sleep(10);
-  }
 }
 
 let server;
@@ -185,7 +150,7 @@ test("a client that reads nothing of an endless response: the app's pull() stops
     await sleep(300);
     const sockets0 = tcpConnectionCount(srv.worker);
     const rss0 = rssBytes(srv.worker);
-    const c = await connect(srv, { read: false });
+    const c = await connect(srv, { read: false, keepText: 4096 }); // it resumes, to MiBs, at the end
     c.s.write(`GET /stream HTTP/1.1\r\n${H}\r\n`);
     const t0 = Date.now();
     // The kernel's buffers fill (send buffer and the client's receive buffer), then the pulls stop.

@@ -4,11 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { ROOT, startServer, tmpdir, load, waitForOutput, requireTool, freePort } from "./harness.js";
+import { ROOT, startServer, tmpdir, load, waitForOutput, requireTool, freePort, startNginx } from "./harness.js";
 
 const skip = requireTool("nginx");
 const HELLO = path.join(ROOT, "test", "fixtures", "ops-hello.mjs");
@@ -45,32 +42,13 @@ http {
 `;
 }
 
-/** nginx has no ready line: connect until it accepts (bounded). */
-async function waitForPort(port, timeoutMs = 10000) {
-  const start = Date.now();
-  for (;;) {
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, "127.0.0.1");
-      s.once("connect", () => (s.destroy(), resolve(true)));
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() - start > timeoutMs) throw new Error(`nginx did not listen on ${port} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 test("behind nginx over a unix socket: requests succeed, and a HUP reload under load gives no 502", { skip }, async (t) => {
   const dir = tmpdir("pronghorn-nginx-");
   const socket = path.join(dir, "pronghorn.sock");
   const server = await startServer(["--workers", "2", "-E", "production", "--socket", socket, HELLO]);
   t.after(() => server.stop("SIGKILL"));
   const port = await freePort();
-  fs.writeFileSync(path.join(dir, "nginx.conf"), nginxConf(dir, port, socket));
-  const nginx = spawn("nginx", ["-p", dir, "-c", path.join(dir, "nginx.conf"), "-g", "daemon off;"], { stdio: ["ignore", "inherit", "inherit"] });
-  const nginxExit = once(nginx, "exit");
-  t.after(() => nginx.exitCode === null && nginx.kill("SIGKILL"));
-  await waitForPort(port);
+  const { proc: nginx, exited: nginxExit } = await startNginx(t, dir, nginxConf(dir, port, socket), port);
   const viaNginx = { host: "127.0.0.1", port, output: server.output };
 
   const steady = await load(viaNginx, { clients: 6, durationMs: 1000 });

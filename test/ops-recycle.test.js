@@ -1,4 +1,4 @@
-// Recycling (DESIGN.md "Processes and signals"): a worker at its --max-reqs-per-child quota, or
+// Recycling (README.md "Recycling workers"): a worker at its --max-reqs-per-child quota, or
 // one whose app called info.retire(), stops accepting, finishes what it has, runs the
 // --child-exit hook and exits; its replacement starts as it stops accepting, so no request fails.
 import { test } from "node:test";

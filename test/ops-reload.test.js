@@ -1,7 +1,8 @@
-// HUP is a graceful reload (DESIGN.md "Processes and signals"): a new generation of workers loads
-// the app afresh, an old worker retires only once a new one is ready, and no request is refused
-// or dropped meanwhile. With --spawn-interval the reload is really paced (Gazelle's finishes in
-// about a second whatever the interval, REFERENCE.md part 1 §1.6).
+// HUP is a graceful reload (README.md "Signals"; docs/architecture.md "The life of one reload"): a
+// new generation of workers loads the app afresh, an old worker retires only once a new one is
+// ready, and no request is refused or dropped meanwhile. With --spawn-interval the reload is
+// really paced (Gazelle's finishes in about a second whatever the interval: README.md "How the
+// defaults differ from Gazelle's, and why").
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";

@@ -1,9 +1,10 @@
 // A worker outlives the app's mistakes and the supervisor outlives a worker that never starts.
-// "An app that throws gets a 500 and the worker lives on" (DESIGN.md "Responses") holds outside a
-// request's promise chain too: an abort listener that throws when the client goes away, a timer
-// that throws, a rejection nobody awaits. Each is logged (with its stack in development) and the
-// same worker serves the next request; a storm of them retires the worker gracefully. A worker
-// whose app import never finishes is stopped after --startup-timeout, as a failed start.
+// "An app that throws gets a 500 and the worker lives on" (README.md "Errors the app leaves
+// uncaught") holds outside a request's promise chain too: an abort listener that throws when the
+// client goes away, a timer that throws, a rejection nobody awaits. Each is logged (with its stack
+// in development) and the same worker serves the next request; a storm of them retires the worker
+// gracefully. A worker whose app import never finishes is stopped after --startup-timeout, as a
+// failed start.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";

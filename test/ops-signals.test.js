@@ -1,4 +1,4 @@
-// Stopping (DESIGN.md "Processes and signals"): TERM/INT/QUIT finish in-flight requests, close
+// Stopping (README.md "Signals"): TERM/INT/QUIT finish in-flight requests, close
 // idle keep-alive connections and exit 0; a second signal or --graceful-timeout ends stragglers;
 // USR1 stops one worker per --spawn-interval; a worker that dies is replaced without disturbing
 // the others. Every server here is a real `dist/cli.js` process on the runtime under test.
@@ -50,8 +50,8 @@ test("TERM finishes a slow request in flight, answers a request that reaches an 
   const again = splitResponses(reply);
   assert.equal(again.length, 1);
   assert.equal(again[0].status, 200);
-  // (with Connection: close if the worker was already draining when it arrived, else the
-  // connection closes after its DRAIN_IDLE_MS of silence: either way it is answered, then closed)
+  // (with Connection: close if the worker was already stopping when it arrived, else the
+  // connection closes after its STOP_IDLE_MS of silence: either way it is answered, then closed)
   assert.equal(res.status, 200);
   assert.match(res.body, /^slow done by \d+/);
   assert.ok(idleClosedAfter < 2500, `idle connection closed after ${idleClosedAfter} ms`);

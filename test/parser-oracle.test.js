@@ -1,7 +1,7 @@
 // The wasm parser against an independent model of picohttpparser (test/fixtures/phr-oracle.js).
 // wasm/test/cases.json and the SIMD-vs-scalar fuzzer were written by the parser's author, so a
-// misread rule would sit in both; the oracle was written separately, from REFERENCE.md part 1
-// §5 and upstream's behaviour, one byte at a time. Here a seeded generator makes near-valid
+// misread rule would sit in both; the oracle was written separately, from picohttpparser.c's
+// rules and upstream's behaviour, one byte at a time. Here a seeded generator makes near-valid
 // requests, responses, header blocks and chunked bodies (valid ones, then mutated: bytes flipped
 // to SP/HT/CR/LF/NUL/DEL/0x80/':'/';'/'|'/'~'/'{', cut short, spliced, padded with whitespace
 // runs, tokens long enough to cross 16-byte SIMD blocks; last_len and the header capacity vary)
@@ -410,7 +410,7 @@ function runDifferential(seed, count) {
 
 // ---- the tests ------------------------------------------------------------------------------
 
-test("the oracle reproduces the rules in REFERENCE.md part 1 §5 it was written from", () => {
+test("the oracle reproduces the rules of upstream picohttpparser.c it was written from", () => {
   const req = (s, lastLen = 0, cap = 10) => parseRequest(bytes(s), lastLen, cap);
   assert.equal(req("GET / HTTP/1.0\r\n\r\n").ret, 18);
   assert.equal(req("GET / HTTP/1.0\r\n\r").ret, -2);

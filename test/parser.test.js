@@ -14,8 +14,9 @@ import process from "node:process";
 import * as parser from "../dist/http/parser.js";
 import { PARSER_SCALAR_WASM_BASE64, PARSER_WASM_BASE64 } from "../dist/http/parser-wasm.js";
 
-// What a worker does with PRONGHORN_NO_WASM_SIMD=1 (Config.wasmSimd), before the first parse.
-if (process.env.PRONGHORN_NO_WASM_SIMD === "1") parser.useParserBuild("scalar");
+// What a worker does with PRONGHORN_NO_WASM_SIMD=1 (Config.wasmSimd): the first requestParser()
+// call of the process picks the build.
+const P = parser.requestParser(process.env.PRONGHORN_NO_WASM_SIMD === "1" ? "scalar" : "simd");
 
 const root = new URL("../", import.meta.url);
 const CASES_FILE = new URL("wasm/test/cases.json", root);
@@ -181,7 +182,6 @@ for (const build of ["simd", "scalar"]) {
 // ---- (b) the binding ------------------------------------------------------------------------
 
 const enc = (text) => bytes(text);
-const P = parser.requestParser();
 
 function headersOf() {
   const list = [];

@@ -1,14 +1,14 @@
-// The supervisor's policy against a fake ProcessRuntime and a fake clock (STYLE.md §7): no real
-// process. Each test names the guarantee; the black-box counterparts are test/ops-*.test.js.
+// The supervisor's policy against a fake SupervisorRuntime with a fake clock (FakeRuntime below;
+// the supervisor sees nothing else, docs/architecture.md "Layers, and what each may know"): no
+// real process. Each test names the guarantee; the black-box counterparts are test/ops-*.test.js.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Supervisor, BACKOFF_FIRST_MS, BACKOFF_MAX_MS, STABLE_MS, KILL_GRACE_MS, SIGNAL_SETTLE_MS } from "../dist/supervisor.js";
+import { FakeClock } from "./harness.js";
 
-class FakeRuntime {
+class FakeRuntime extends FakeClock {
   name = "fake";
   pid = 1;
-  t = 0;
-  timers = [];
   procs = [];
   logs = [];
   exitCode = undefined;
@@ -33,26 +33,6 @@ class FakeRuntime {
   version = "fake 1.0";
   onSignal(handler) {
     this.signal = handler;
-  }
-  now() {
-    return this.t;
-  }
-  setTimer(ms, fn) {
-    const timer = { at: this.t + ms, fn, cancelled: false };
-    this.timers.push(timer);
-    return { cancel: () => (timer.cancelled = true) };
-  }
-  /** Run every timer due within `ms`, in order, then set the clock. */
-  advance(ms) {
-    const end = this.t + ms;
-    for (;;) {
-      const due = this.timers.filter((x) => !x.cancelled && x.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.t = due.at;
-      due.cancelled = true;
-      due.fn();
-    }
-    this.t = end;
   }
   log(line) {
     this.logs.push(line);

@@ -110,7 +110,7 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
   #paused = 0;
   #peerEnded = false;
   #requests = 0;
-  /** The last write was not taken whole: wait for the socket's drain event. */
+  /** The last write was not taken whole: wait for the socket's writable event. */
   #writeBlocked = false;
   // the request in progress
   #head: RequestHead | null = null;
@@ -156,8 +156,8 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
     }
   }
 
-  /** The socket's write buffer emptied (the runtime's "drain"): writes may continue. */
-  drain(): void {
+  /** The socket's write buffer emptied (SocketEvents.writable): writes may continue. */
+  writable(): void {
     if (!this.#writeBlocked) return;
     if (this.#timer === T_WRITE) this.#setTimer(T_NONE, 0);
     this.#writeBlocked = false;
@@ -182,8 +182,8 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
     if (this.#out !== IDLE) this.#req?.abort(new Error("pronghorn: the client closed its side of the connection"));
   }
 
-  /** The socket is gone (the runtime's "close" event). */
-  close(): void {
+  /** The socket is gone (SocketEvents.closed). */
+  closed(): void {
     if (this.#in === CLOSED) return;
     this.#in = CLOSED;
     this.deadline = 0;
@@ -473,7 +473,7 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
   }
 
   /** Every byte this connection sends goes through here. A write the socket does not take
-   *  whole stops head parsing and arms the write timeout until the drain event. */
+   *  whole stops head parsing and arms the write timeout until the writable event. */
   #write(data: string | Uint8Array | readonly (string | Uint8Array)[]): boolean {
     const ok = typeof data === "string" || data instanceof Uint8Array ? this.socket.write(data)
       : data.length === 1 ? this.socket.write(data[0]!) : this.socket.writev(data);
@@ -533,9 +533,12 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
       this.#endAndLinger();
       return;
     }
-    if (this.#writeBlocked) return; // drain() brings us back here
+    if (this.#writeBlocked) return; // writable() brings us back here
     this.#setTimer(this.#pendingLen > 0 ? T_HEADER : T_IDLE,
       this.#pendingLen > 0 ? this.#host.options.headerTimeoutMs : this.#host.options.keepaliveTimeoutMs);
+    // A stop that began while this response was out (keep-alive was decided with its head) gives
+    // the connection STOP_IDLE_MS for a next request, not the whole --keepalive-timeout.
+    if (this.#host.stopping) this.stopGracefully();
     this.#consumePending();
   }
 
@@ -580,7 +583,7 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
     this.#pendingLen = 0;
     this.#pending = EMPTY;
     this.#head = null; // a closing connection lingers: let the request's garbage go young
-    // The decoder may be mid-decode (we can get here from its onData): close() disposes it.
+    // The decoder may be mid-decode (we can get here from its onData): closed() disposes it.
     this.#body?.drop();
     if (this.#paused !== 0) {
       this.#paused = 0;
@@ -618,7 +621,8 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
   }
 
   /** Graceful stop: an idle connection closes if it stays silent for STOP_IDLE_MS; a busy one,
-   *  or one whose next request comes in time, closes after its response (keepAliveAfter). */
+   *  or one whose next request comes in time, closes after its response (response-plan.ts
+   *  keepAliveAfter()), or gets STOP_IDLE_MS after it when its keep-alive was decided earlier. */
   stopGracefully(): void {
     if (this.#in !== HEAD || this.#out !== IDLE || this.#pendingLen !== 0) return;
     const soon = this.#host.deadline(STOP_IDLE_MS);

@@ -4,9 +4,9 @@
  * One instance per process, compiled on first use and shared by every connection, as undici's
  * `lazyllhttp()` does. It is built synchronously from the base64 in parser-wasm.ts, so loading
  * needs no file-system call on any runtime: the SIMD128 build first, the scalar build when the
- * engine rejects SIMD or the worker asked for it (useParserBuild; PRONGHORN_NO_WASM_SIMD=1, as
- * undici's UNDICI_NO_WASM_SIMD). The memory is
- * fixed at 16 MiB and never grows, so wasmBytes() and every view made here stay valid for the
+ * engine rejects SIMD or the first caller of requestParser() asked for it (the server passes
+ * "scalar" for PRONGHORN_NO_WASM_SIMD=1, as undici's UNDICI_NO_WASM_SIMD). The memory is fixed
+ * at 16 MiB and never grows, so wasmBytes() and every view made here stay valid for the
  * life of the process. A parse is read through the RequestParser that made it (a ParsedHead):
  * its accessors describe that parser's last successful parse only, and read its bytes lazily,
  * so the caller must not overwrite [ptr, ptr + len) before it is done reading.
@@ -111,15 +111,6 @@ function instantiate(module: WebAssembly.Module): ParserExports {
   return raw as unknown as ParserExports;
 }
 
-/** Which build the next load() compiles; the worker sets it from its Config before first use. */
-let wantSimd = true;
-
-/** Load the scalar build instead of the SIMD one (PRONGHORN_NO_WASM_SIMD=1). Takes effect only
- *  before the first parse of the process. */
-export function useParserBuild(build: "simd" | "scalar"): void {
-  wantSimd = build === "simd";
-}
-
 // ---- the process-wide instance --------------------------------------------------------------
 
 let wasm: ParserExports | null = null;
@@ -133,13 +124,15 @@ let scratchPtr = 0;
 let scratchSize = 0;
 let piecePtr = 0;
 
-function load(): ParserExports {
+/** Compile the process-wide instance: `build` "simd" tries the SIMD128 build first, "scalar"
+ *  loads the scalar one only. Everything but requestParser() loads it as "simd". */
+function load(build: "simd" | "scalar"): ParserExports {
   if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
     // The result area is read through a Uint32Array, which uses the host's byte order.
     throw new Error("pronghorn: the wasm parser binding needs a little-endian host");
   }
   let module: WebAssembly.Module | null = null;
-  if (wantSimd) {
+  if (build === "simd") {
     try {
       module = new WebAssembly.Module(base64Bytes(PARSER_WASM_BASE64));
     } catch {
@@ -158,26 +151,31 @@ function load(): ParserExports {
   return e;
 }
 
+/** The shared instance, loaded with the default build if nothing loaded it yet. */
+function shared(): ParserExports {
+  return wasm ?? load("simd");
+}
+
 /** For tests and benchmarks: the raw exports of the shared instance. */
 export function rawExports(): ParserExports {
-  return wasm ?? load();
+  return shared();
 }
 
 /** Whether the shared instance is the SIMD128 build. */
 export function isSimd(): boolean {
-  if (wasm === null) load();
+  shared();
   return simd;
 }
 
 /** The whole wasm linear memory as bytes. Fixed size: this view never detaches. */
 export function wasmBytes(): Uint8Array {
-  if (wasm === null) load();
+  shared();
   return memoryBytes;
 }
 
 /** Reserve `size` bytes of wasm memory for the life of the process (malloc); returns the offset. */
 export function reserve(size: number): number {
-  const e = wasm ?? load();
+  const e = shared();
   const ptr = e.malloc(size);
   if (ptr === 0) {
     throw new RangeError(`pronghorn: cannot reserve ${size} bytes of wasm parser memory (fixed at ${memoryBytes.length} bytes)`);
@@ -214,7 +212,7 @@ class RequestParser implements ParsedHead {
    * Returns the head length (> 0), PARSE_ERROR, PARSE_PARTIAL or PARSE_TOO_MANY_HEADERS.
    */
   parse(ptr: number, len: number, lastLen: number): number {
-    if (wasm === null) load();
+    if (wasm === null) load("simd");
     const ret = pgParseRequest(ptr, len, lastLen);
     this.#head = null;
     this.#headPtr = ptr;
@@ -224,7 +222,7 @@ class RequestParser implements ParsedHead {
 
   /** Same, for bytes in a JS array: copies them into a scratch area of wasm memory first. */
   parseBytes(bytes: Uint8Array, lastLen: number): number {
-    if (wasm === null) load();
+    if (wasm === null) load("simd");
     if (bytes.length > scratchSize) growScratch(bytes.length);
     memoryBytes.set(bytes, scratchPtr);
     return this.parse(scratchPtr, bytes.length, lastLen);
@@ -294,13 +292,20 @@ export type { RequestParser };
 
 let parser: RequestParser | null = null;
 
-/** The process's RequestParser. */
-export function requestParser(): RequestParser {
+/** The process's RequestParser. The first call of the process (or of anything else here that
+ *  needs the shared instance) loads the parser: `build` "scalar" asks for the scalar build
+ *  (PRONGHORN_NO_WASM_SIMD=1), "simd" (the default) for SIMD128 where the engine has it. Asking
+ *  for "scalar" once the SIMD build is loaded throws: the choice is made once per process. */
+export function requestParser(build: "simd" | "scalar" = "simd"): RequestParser {
+  if (wasm === null) load(build);
+  else if (build === "scalar" && simd) {
+    throw new Error("pronghorn: the scalar wasm parser was asked for after the SIMD build was loaded; choose the build in the first requestParser() call");
+  }
   return parser ??= new RequestParser();
 }
 
 function growScratch(size: number): void {
-  const e = wasm ?? load();
+  const e = shared();
   const want = Math.ceil(size / SCRATCH_STEP_BYTES) * SCRATCH_STEP_BYTES;
   if (scratchPtr !== 0) e.free(scratchPtr);
   scratchPtr = 0;
@@ -328,7 +333,7 @@ export class ChunkedDecoder {
   #inData = false;
 
   constructor(consumeTrailer = true, maxBytes = 0) {
-    const e = wasm ?? load();
+    const e = wasm ?? load("simd");
     const decoder = e.pg_chunked_new(consumeTrailer ? 1 : 0, maxBytes);
     if (decoder === 0) throw new RangeError("pronghorn: no wasm parser memory left for a chunked decoder");
     this.#decoder = decoder;

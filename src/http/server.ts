@@ -9,7 +9,7 @@
 import type { Clock, Listener, RemoteAddr, Socket, SocketEvents, Timer } from "../runtime/runtime.js";
 import { Connection, STOP_IDLE_MS, type ConnectionHost } from "./connection.js";
 import { installFastResponse } from "./fast-response.js";
-import { requestParser, reserve, useParserBuild, wasmBytes, type RequestParser } from "./parser.js";
+import { requestParser, reserve, wasmBytes, type RequestParser } from "./parser.js";
 import type { FetchHandler, ServeInfo } from "./app-contract.js";
 import type { HttpHooks, HttpOptions } from "./server-options.js";
 
@@ -80,8 +80,7 @@ export class HttpServer implements ConnectionHost {
     this.#clock = options.clock;
     this.#now = options.clock.now();
     if (options.fastResponse !== false) installFastResponse();
-    if (options.wasmSimd === false) useParserBuild("scalar");
-    this.parser = requestParser();
+    this.parser = requestParser(options.wasmSimd === false ? "scalar" : "simd");
     const ptr = reserve(READ_BUFFER_BYTES);
     this.readBuffer = wasmBytes().subarray(ptr, ptr + READ_BUFFER_BYTES);
     // A quarter of the shortest timeout, within [10 ms, 250 ms]: timeouts fire within one tick
@@ -148,10 +147,9 @@ export class HttpServer implements ConnectionHost {
     this.hooks.onRetire();
   }
 
-  /** The graceful stop (the worker's name for it is drain): every response from now on closes
-   *  its connection, idle connections close after STOP_IDLE_MS of silence. Resolves when no
-   *  connection is left. Idempotent. */
-  drain(): Promise<void> {
+  /** The graceful stop: every response from now on closes its connection, idle connections
+   *  close after STOP_IDLE_MS of silence. Resolves when no connection is left. Idempotent. */
+  stopGracefully(): Promise<void> {
     if (this.#stopped !== null) return this.#stopped;
     this.#stopping = true;
     this.#stopped = new Promise<void>((resolve) => {

@@ -20,7 +20,7 @@ const Bun = (globalThis as unknown as { Bun: BunApi }).Bun;
 
 type Accept = (socket: Socket, listener: Listener) => SocketEvents;
 
-const NOOP_EVENTS: SocketEvents = { data() {}, drain() {}, end() {}, close() {} };
+const NOOP_EVENTS: SocketEvents = { data() {}, writable() {}, end() {}, closed() {} };
 
 /** Pieces of a writev() up to this many bytes in total are joined into one send(2). */
 const JOIN_LIMIT = 64 * 1024;
@@ -122,7 +122,7 @@ class BunConnection implements Socket {
 
   end(): void {
     if (this.#state !== OPEN || this.#closed) return;
-    if (this.#kept !== null) this.#state = ENDING; // drained() finishes it
+    if (this.#kept !== null) this.#state = ENDING; // onDrain() finishes it
     else this.#fin();
   }
 
@@ -158,7 +158,7 @@ class BunConnection implements Socket {
   // ---- from Bun's handlers ------------------------------------------------------------------
 
   /** The kernel can take more: send what is kept, in order, joined into one send(2). */
-  drained(): void {
+  onDrain(): void {
     const kept = this.#kept;
     if (kept === null || this.#closed) return;
     this.#kept = null;
@@ -169,23 +169,23 @@ class BunConnection implements Socket {
       return;
     }
     if (this.#state === ENDING) this.#fin();
-    else this.events.drain();
+    else this.events.writable();
   }
 
-  peerEnded(): void {
+  onEnd(): void {
     this.#peerEnded = true;
     this.events.end();
   }
 
   /** Bun closed the socket (our end()/destroy()/reset() included: it calls this from inside
-   *  them). close() reaches http/ from a microtask, so it never runs inside http/'s own call. */
-  closed(): void {
+   *  them). closed() reaches http/ from a microtask, so it never runs inside http/'s own call. */
+  onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#kept = null;
     const events = this.events;
     this.events = NOOP_EVENTS;
-    queueMicrotask(() => events.close());
+    queueMicrotask(() => events.closed());
   }
 }
 
@@ -209,9 +209,9 @@ function handlers(accept: Accept, listener: () => Listener, unix: boolean): BunS
       conn.events = accept(conn, listener());
     },
     data: (s, chunk) => s.data.events.data(chunk),
-    drain: (s) => s.data.drained(),
-    end: (s) => s.data.peerEnded(),
-    close: (s) => s.data?.closed(),
+    drain: (s) => s.data.onDrain(),
+    end: (s) => s.data.onEnd(),
+    close: (s) => s.data?.onClose(),
     error: rethrow,
   };
 }

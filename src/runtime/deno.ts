@@ -11,7 +11,7 @@
  *   child_process would substitute.
  * - Sockets (node-net.ts): the same zero-copy reads into wasm memory; Deno's onconnection shim
  *   leaves the accept to the hook (node-net.ts zeroCopyClient), and a listener that closes first
- *   serves what Deno already accepted from the kernel (drainAccepted). bench/deno-sockets.md
+ *   serves what Deno already accepted from the kernel (serveQueued). bench/deno-sockets.md
  *   measured the alternatives.
  * - Binding: Deno's bind() hides a failed bind(2); bindFailure() below names the cause.
  * - `version` is Deno's own (`process.versions.node` is its Node-compatibility version).

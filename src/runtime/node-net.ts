@@ -55,7 +55,7 @@ export function zeroCopyClient(handle: ServerHandle, clientHandle: unknown, fall
 // Errors (ECONNRESET, EPIPE) are always followed by 'close', which is what http/ acts on.
 function onError(): void {}
 
-const NOOP_EVENTS: SocketEvents = { data() {}, drain() {}, end() {}, close() {} };
+const NOOP_EVENTS: SocketEvents = { data() {}, writable() {}, end() {}, closed() {} };
 
 // The per-socket handlers are closures on purpose: a property of ours on each net.Socket
 // (socket.pronghorn = wrapper) changed its hidden class and made Node's own stream code
@@ -144,11 +144,11 @@ class NodeSocket implements Socket {
 function wire(wrapped: NodeSocket, sock: net.Socket, listener: Listener, accept: Accept): void {
   if (!wrapped.readsIntoBuffer) sock.on("data", (chunk: Uint8Array) => wrapped.events.data(chunk));
   sock.on("end", () => wrapped.events.end());
-  sock.on("drain", () => wrapped.events.drain());
+  sock.on("drain", () => wrapped.events.writable());
   sock.on("close", () => {
     const events = wrapped.events;
     wrapped.events = NOOP_EVENTS;
-    events.close();
+    events.closed();
   });
   sock.on("error", onError);
   wrapped.events = accept(wrapped, listener);
@@ -191,7 +191,7 @@ export async function listenOn(where: net.ListenOptions | { handle: object }, ha
   const listener: Listener = {
     url: handed.url,
     close: () => {
-      drainAccepted();
+      serveQueued();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
@@ -204,7 +204,7 @@ export async function listenOn(where: net.ListenOptions | { handle: object }, ha
   // it drops what is still queued (the clients see a close, not a response). So a listener that
   // stops accepting first takes and serves every connection already accepted. (Node and Bun
   // have no such queue and no `accept` method.)
-  const drainAccepted = (): void => {
+  const serveQueued = (): void => {
     if (typeof handle?.accept !== "function") return;
     for (;;) {
       const client = new handle.constructor(0);

@@ -49,12 +49,13 @@ export interface SocketEvents {
   /** Bytes arrived. `bytes` is valid only during the call: it may be a view into a buffer the
    *  runtime reuses (on Node, wasm memory itself). Copy what must outlive the call. */
   data(bytes: Uint8Array): void;
-  /** Everything written so far has been handed to the kernel. */
-  drain(): void;
+  /** Everything written so far has been handed to the kernel: writes may continue (the
+   *  runtime's own name for this is usually "drain"). */
+  writable(): void;
   /** The peer closed its sending side (EOF). */
   end(): void;
   /** The socket is gone (destroyed, errored, or closed on both sides); no more events follow. */
-  close(): void;
+  closed(): void;
 }
 
 export interface Socket {
@@ -65,7 +66,7 @@ export interface Socket {
   readonly readsIntoBuffer: boolean;
   /** Queue bytes for writing (the caller must not reuse `data` afterwards). A string is written
    *  as UTF-8: http/ passes ASCII response heads, alone or followed by a UTF-8 body. Returns
-   *  false when the kernel did not take everything: wait for `drain` before writing more. The
+   *  false when the kernel did not take everything: wait for `writable` before writing more. The
    *  runtime keeps what the kernel did not take and sends it in order. */
   write(data: Uint8Array | string): boolean;
   /** Write several pieces with one syscall where the runtime allows (writev(2)); same ownership
