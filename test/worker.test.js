@@ -179,7 +179,8 @@ test("a graceful stop closes the listeners, says retiring, waits for the request
   assert.deepEqual(hookCalls, [], "the hook runs after the last request");
   app.release();
   await exited(rt, "exit after the request");
-  assert.match(conn.written, /^HTTP\/1\.1 200 OK\r\n[\s\S]*connection: close\r\n[\s\S]*\r\ndone\r\n/);
+  // Chunked or Content-Length: whether the platform Response exposes its body source differs by runtime.
+  assert.match(conn.written, /^HTTP\/1\.1 200 OK\r\n[\s\S]*connection: close\r\n(?:[^\r\n]+\r\n)*\r\n(?:4\r\ndone\r\n0\r\n\r\n|done)$/);
   assert.ok(conn.ended && !conn.destroyed, "the connection ends after its response");
   assert.deepEqual(hookCalls, [{ worker: { id: 3, pid: 4242, generation: 1 }, reason: "stop" }]);
   assert.deepEqual(rt.exits, [0]);
