@@ -28,6 +28,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { findBin, findNode } from "./lib.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "../..");
@@ -70,29 +71,7 @@ const START_TIMEOUT_MS = 30_000;
 
 // ---------- runtimes and servers ----------
 
-function version(bin, args = ["--version"]) {
-  try {
-    return execFileSync(bin, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 20_000 }).trim().split("\n")[0];
-  } catch {
-    return null;
-  }
-}
-function findNode(major) {
-  const candidates = [path.join(ROOT, `.runtimes/node-${major}/bin/node`), process.execPath];
-  try {
-    candidates.push(execFileSync("sh", ["-c", "command -v node"], { encoding: "utf8" }).trim());
-  } catch {}
-  for (const c of candidates) {
-    const v = fs.existsSync(c) && version(c);
-    if (v && v.startsWith(`v${major}.`)) return { bin: c, version: v };
-  }
-  return null;
-}
-function findBin(name) {
-  const bin = path.join(ROOT, "node_modules/.bin", name);
-  const v = fs.existsSync(bin) && version(bin);
-  return v ? { bin, version: v } : null;
-}
+// version(), findNode() and findBin() are shared with nginx.mjs and cluster.mjs (lib.mjs).
 
 const CLI = path.join(ROOT, "dist/cli.js");
 const APP = path.join(HERE, "app.mjs");
