@@ -92,6 +92,8 @@ export class Connection implements SocketEvents, BodyOwner, PumpSink {
   readonly socket: Socket;
   /** The sweeper's deadline (coarse clock, ms) for the current wait, or 0. */
   deadline = 0;
+  /** Its index in the server's list of open connections (server.ts), -1 once removed. */
+  slot = -1;
   /** The ServeInfo the server made for this connection (one per connection, not per request). */
   info: ServeInfo | null = null;
   #host: ConnectionHost;
