@@ -16,11 +16,8 @@ function escape(s: string): string {
 }
 
 function header(head: RequestHead, lower: string): string {
-  const h = head.headers;
-  for (let i = 0; i < h.length; i += 2) {
-    if (h[i]!.length === lower.length && h[i]!.toLowerCase() === lower) return escape(h[i + 1]!);
-  }
-  return "-";
+  const value = rawHeader(head, lower);
+  return value === null ? "-" : escape(value);
 }
 
 export type AccessLogFormat = "combined" | "json";
