@@ -76,7 +76,7 @@ async function sampled(pid, work) {
  *  second half of the transfer than in the first (beyond the collector's sawtooth). */
 function assertFlat(run, base, what) {
   assert.ok(run.max - base < RSS_GROWTH_BOUND, `${what}: RSS grew ${mib(run.max - base)} MiB`);
-  assert.ok(run.second - run.first < 64 * MiB, `${what}: RSS rose ${mib(run.second - run.first)} MiB from the first half to the second`);
+  assert.ok(run.second - run.first < 96 * MiB, `${what}: RSS rose ${mib(run.second - run.first)} MiB from the first half to the second`);
 }
 
 /** POST `total` bytes to /count (Content-Length, or chunked in 64 KiB chunks); resolves the app's count. */
@@ -118,11 +118,12 @@ async function download(srv, total) {
 }
 
 // Bounds from measurement (the figures each test prints), with room for a busy CI machine. The
-// growth is garbage awaiting collection, a sawtooth that does not climb with the bytes moved (a
-// 3 GiB download peaked 28 MiB over its start on Node 26, a 1 GiB one 50 MiB). Measured maxima:
-// Node 20 +20 MiB, Node 26 +73 MiB (download), Deno +42 MiB (download), Bun +97 MiB (download,
-// 256 MiB chunked upload).
-const RSS_GROWTH_BOUND = { node: 112, deno: 112, bun: 160 }[RUNTIME] * MiB;
+// growth is garbage awaiting collection (the app's own 64 KiB chunks, external memory that V8
+// collects in steps), a sawtooth that does not climb with the bytes moved: on Node 26 a 4 GiB
+// download peaked 89 to 143 MiB over its start, a 1 GiB one 43 to 142 MiB over 20 runs (the
+// highest on a quiet machine, where the app outruns the collector). Other maxima: Node 20
+// +20 MiB, Deno +42 MiB, Bun +97 MiB. A leak of even a fifth of the bytes moved is past the bound.
+const RSS_GROWTH_BOUND = 192 * MiB;
 
 test("a 1 GiB upload read through request.body keeps the worker's RSS flat", async (t) => {
   const srv = await start();
