@@ -7,7 +7,9 @@
 //   node     the black-box suites (real servers, test/harness.js) on the Node running this script
 //   node-26  the whole suite but the native checks, with .runtimes/node-26/bin/node as the test
 //            runner, so the servers and the in-process suites both run on the current LTS line
-//   node-24  a smoke set of black-box files on .runtimes/node-24/bin/node (the previous LTS line)
+//   node-24  the black-box suites on .runtimes/node-24/bin/node (the previous LTS line) with
+//            PRONGHORN_NO_DIRECT_HANDLE=1: every connection through net.Socket, the fallback of
+//            the direct handle path (src/runtime/node-handle.ts) that the other Node passes take
 //   bun      the in-process tables under `bun test`, then the black-box suites with every server
 //            started as `bun dist/cli.js` (PRONGHORN_TEST_RUNTIME=bun)
 //   deno     the same under `deno test -A` and `deno run -A dist/cli.js`
@@ -47,8 +49,6 @@ const NATIVE = ALL.filter((f) => f === "wasm-native.test.js");
 const IN_PROCESS = ALL.filter((f) => !BLACK_BOX.includes(f) && !NATIVE.includes(f));
 /** The in-process tables that also run under `bun test` and `deno test -A`. */
 const TABLES = ["parser.test.js", "connection.test.js", "supervisor.test.js", "worker.test.js"].filter((f) => ALL.includes(f));
-/** The Node 24 smoke set. */
-const SMOKE = ["cli.test.js", "http-request.test.js", "ops-signals.test.js", "app-typescript.test.js", "parser-runtimes.test.js"].filter((f) => ALL.includes(f));
 
 const nodeLine = (major) => path.join(ROOT, ".runtimes", `node-${major}`, "bin", "node");
 
@@ -62,7 +62,8 @@ const PASSES = {
     { label: "in-process", files: IN_PROCESS },
     { label: "black-box", files: BLACK_BOX },
   ] },
-  "node-24": { what: "black-box smoke set, runner and servers on Node 24", runner: () => nodeLine(24), major: 24, runtime: "node", groups: [{ label: "smoke", files: SMOKE }] },
+  "node-24": { what: "black-box suites, runner and servers on Node 24, net.Socket forced (PRONGHORN_NO_DIRECT_HANDLE=1)", runner: () => nodeLine(24), major: 24, runtime: "node",
+    env: { PRONGHORN_NO_DIRECT_HANDLE: "1" }, groups: [{ label: "black-box", files: BLACK_BOX }] },
   bun: { what: "in-process tables under bun test, black-box suites with servers on bun", runner: () => process.execPath, runtime: "bun", groups: [
     { label: "bun test", files: TABLES, native: "bun" },
     { label: "black-box", files: BLACK_BOX },
@@ -244,10 +245,10 @@ async function main() {
     const total = { name, pass: 0, fail: 0, skip: 0, notes: [] };
     for (const g of groups) {
       console.log(`\n---- ${name} / ${g.label}: ${g.files.join(" ")}`);
-      const env = pass.runtime ? { PRONGHORN_TEST_RUNTIME: pass.runtime } : {};
+      const env = { ...pass.env, ...(pass.runtime ? { PRONGHORN_TEST_RUNTIME: pass.runtime } : {}) };
       const r = g.native
         ? await nativeTest(g.native, g.files, { deadline })
-        : await nodeTest(runner, g.files, { env, deadline, testTimeout: g.label === "black-box" || g.label === "smoke" ? TEST_TIMEOUT_MS : 0 });
+        : await nodeTest(runner, g.files, { env, deadline, testTimeout: g.label === "black-box" ? TEST_TIMEOUT_MS : 0 });
       if (g.reference && !only.length) referenceTables = r.pass + r.fail + r.skip;
       if (g.native && referenceTables !== null && r.pass + r.fail + r.skip !== referenceTables) {
         r.fail += 1;

@@ -57,8 +57,10 @@ export interface Config {
   wasmSimd: boolean;
   /** PRONGHORN_NATIVE_RESPONSE=1 keeps the platform's global Response, */
   nativeResponse: boolean;
-  /** PRONGHORN_NO_ONREAD=1 turns off zero-copy reads into wasm memory. */
+  /** PRONGHORN_NO_ONREAD=1 turns off zero-copy reads into wasm memory, */
   zeroCopyReads: boolean;
+  /** PRONGHORN_NO_DIRECT_HANDLE=1 keeps a net.Socket around each connection on Node. */
+  directHandles: boolean;
 }
 
 /** A usage error: one line, already prefixed with `pronghorn:`. The CLI prints it and exits 2. */
@@ -321,6 +323,7 @@ export function parseConfig(argv: readonly string[], env: Record<string, string 
     wasmSimd: env.PRONGHORN_NO_WASM_SIMD !== "1",
     nativeResponse: env.PRONGHORN_NATIVE_RESPONSE === "1",
     zeroCopyReads: env.PRONGHORN_NO_ONREAD !== "1",
+    directHandles: env.PRONGHORN_NO_DIRECT_HANDLE !== "1",
   };
   return { action: "serve", config };
 }

@@ -224,7 +224,7 @@ export async function runWorker(rt: WorkerRuntime, ctx: WorkerContext, fetch?: F
     }
     : srv.accept.bind(srv);
   listening = Promise.all(
-    ctx.listeners.map((l) => rt.listen(l, { backlog: config.backlog, readBuffer: srv.readBuffer, zeroCopyReads: config.zeroCopyReads }, accept)),
+    ctx.listeners.map((l) => rt.listen(l, { backlog: config.backlog, readBuffer: srv.readBuffer, zeroCopyReads: config.zeroCopyReads, directHandles: config.directHandles }, accept)),
   );
   try {
     await listening;

@@ -51,3 +51,33 @@ test("Deno: a failed accept (another worker took the connection) is nothing to s
   assert.equal(zeroCopyClient(server, undefined, (c) => fallback.push(c)), undefined);
   assert.deepEqual(fallback, []);
 });
+
+// The direct handle path's feature detection (src/runtime/node-handle.ts directStreams): every
+// private piece it uses must be there on each Node line the suite runs on (20 in the unit pass,
+// 26 in the Node 26 pass), and a handle missing any method it calls is left to net.Socket.
+test("Node: directStreams() finds WriteWrap, ShutdownWrap and streamBaseState, and takes a real TCP and pipe handle", async () => {
+  const { directStreams } = await import("../dist/runtime/node-handle.js");
+  const direct = directStreams();
+  assert.ok(direct, `process.binding('stream_wrap') lacks a piece on Node ${process.versions.node}`);
+  const { TCP, constants: tcpTypes } = process.binding("tcp_wrap");
+  const { Pipe, constants: pipeTypes } = process.binding("pipe_wrap");
+  const tcp = new TCP(tcpTypes.SOCKET);
+  const pipe = new Pipe(pipeTypes.SOCKET);
+  assert.equal(direct.accepts(tcp), true);
+  assert.equal(direct.accepts(pipe), true);
+  tcp.close();
+  pipe.close();
+});
+
+test("a handle missing any method the direct path calls is left to net.Socket", async () => {
+  const { directStreams } = await import("../dist/runtime/node-handle.js");
+  const direct = directStreams();
+  const full = { useUserBuffer() {}, readStart() {}, readStop() {}, writeBuffer() {}, writeUtf8String() {}, writev() {}, shutdown() {}, close() {} };
+  assert.equal(direct.accepts(full), true);
+  for (const name of Object.keys(full)) {
+    const { [name]: _, ...partial } = full;
+    assert.equal(direct.accepts(partial), false, `without ${name}`);
+  }
+  assert.equal(direct.accepts(null), false);
+  assert.equal(direct.accepts(new StreamHandle()), false);
+});

@@ -27,7 +27,7 @@ function config(over = {}) {
     maxHeaderSize: 16384, maxBodySize: 0, gracefulTimeoutMs: 30000, startupTimeoutMs: 0,
     env: "production", accessLog: undefined, accessLogFormat: "combined",
     statusPath: undefined, statusAllow: [], healthPath: undefined,
-    wasmSimd: true, nativeResponse: true, zeroCopyReads: true,
+    wasmSimd: true, nativeResponse: true, zeroCopyReads: true, directHandles: true,
     ...over,
   };
 }

@@ -5,7 +5,9 @@
 // keep-alive and with `Connection: close` (Gazelle's mode). Both servers run side by side; runs
 // alternate A/B, B first in every other round, after one warm-up run each, and the report is
 // the median of each side over the rounds and the ratio B/A of the medians (with the range of
-// the per-round ratios). On a small, shared machine, quote ratios over 5+ rounds and re-run
+// the per-round ratios), in req/s and in the servers' CPU per request (utime + stime of the
+// supervisor and its worker from /proc, over wrk's request count: less moved by CPU that other
+// work steals, and the measure that counts in close mode, where wrk costs as much as the server). On a small, shared machine, quote ratios over 5+ rounds and re-run
 // when the per-round range is wide.
 //
 //   node bench/http/ab.mjs [--a DIR] [--b DIR] [--rounds 5] [--seconds 3] [--connections 50]
@@ -30,6 +32,8 @@ const CONNECTIONS = num("connections", 50, 1);
 const NODES = list("node", "20,26", ["20", "22", "24", "26"]);
 const MODES = list("modes", "keepalive,close", ["keepalive", "close"]);
 const APP = path.join(L.HERE, "app.mjs");
+/** /proc's clock ticks (USER_HZ): 100 on Linux. */
+const TICKS_PER_SECOND = 100;
 
 for (const dir of [A, B]) {
   if (!fs.existsSync(path.join(dir, "cli.js"))) {
@@ -65,15 +69,19 @@ for (const major of NODES) {
     for (const mode of MODES) {
       for (const side of ["A", "B"]) await L.wrk(wrkArgs(servers[side].url, mode), 1); // warm-up
       const rps = { A: [], B: [] };
+      const us = { A: [], B: [] };
       for (let round = 0; round < ROUNDS; round++) {
         for (const side of round % 2 === 0 ? ["A", "B"] : ["B", "A"]) {
+          const t0 = L.treeTicks(servers[side].proc.pid);
           const r = await L.wrk(wrkArgs(servers[side].url, mode), SECONDS);
+          const ticks = L.treeTicks(servers[side].proc.pid) - t0;
           if (r.errors.length) console.error(`${node.label} ${mode} ${side} round ${round + 1}: ${r.errors.join("; ")}`);
           rps[side].push(r.rps);
+          us[side].push((ticks * 1e6) / TICKS_PER_SECOND / (r.rps * SECONDS));
         }
-        console.error(`${node.label} ${mode} round ${round + 1}: A ${L.fmtRps(rps.A.at(-1))}  B ${L.fmtRps(rps.B.at(-1))}`);
+        console.error(`${node.label} ${mode} round ${round + 1}: A ${L.fmtRps(rps.A.at(-1))} (${us.A.at(-1).toFixed(1)} µs)  B ${L.fmtRps(rps.B.at(-1))} (${us.B.at(-1).toFixed(1)} µs)`);
       }
-      results.push({ node: node.label, mode, a: rps.A, b: rps.B });
+      results.push({ node: node.label, mode, a: rps.A, b: rps.B, usA: us.A, usB: us.B });
     }
   } finally {
     await L.stop(servers.A.proc);
@@ -83,8 +91,9 @@ for (const major of NODES) {
 
 console.log(`A = ${L.relRoot(A)}, B = ${L.relRoot(B)}; ${ROUNDS} alternated rounds of wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, 1 worker each, ${L.wrkVersion()}`);
 console.log("");
-console.log("| runtime | mode | A median req/s | B median req/s | B/A [per-round range] |");
-console.log("|---|---|---:|---:|---|");
+console.log("| runtime | mode | A median req/s | B median req/s | B/A [per-round range] | A CPU µs/req | B CPU µs/req | A/B CPU [per-round range] |");
+console.log("|---|---|---:|---:|---|---:|---:|---|");
 for (const r of results) {
-  console.log(`| ${r.node} | ${r.mode === "close" ? "Connection: close" : "keep-alive"} | ${L.fmtRps(L.median(r.a))} | ${L.fmtRps(L.median(r.b))} | ${L.ratioCell(r.b, r.a)} |`);
+  console.log(`| ${r.node} | ${r.mode === "close" ? "Connection: close" : "keep-alive"} | ${L.fmtRps(L.median(r.a))} | ${L.fmtRps(L.median(r.b))} | ${L.ratioCell(r.b, r.a)} | ` +
+    `${L.median(r.usA).toFixed(1)} | ${L.median(r.usB).toFixed(1)} | ${L.ratioCell(r.usA, r.usB)} |`);
 }

@@ -379,3 +379,37 @@ export function writeResults(file, md, header) {
   const next = i >= 0 && j > i ? old.slice(0, i) + block + old.slice(j + end.length) : `${old.trimEnd()}\n\n${block}\n`;
   fs.writeFileSync(file, next);
 }
+
+/** A process's own CPU ticks (utime + stime) and its ppid, from /proc/PID/stat; null when gone. */
+function procStat(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = s.slice(s.lastIndexOf(")") + 2).split(" "); // f[0] is field 3 (state)
+    return { ppid: Number(f[1]), self: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
+  } catch {
+    return null;
+  }
+}
+/** CPU ticks used so far by pid and every live descendant (pronghorn's supervisor + worker); 0
+ *  without /proc. */
+export function treeTicks(root) {
+  if (!fs.existsSync("/proc/stat")) return 0;
+  const kids = new Map();
+  const stats = new Map();
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    const st = procStat(d);
+    if (!st) continue;
+    stats.set(Number(d), st);
+    if (!kids.has(st.ppid)) kids.set(st.ppid, []);
+    kids.get(st.ppid).push(Number(d));
+  }
+  let sum = 0;
+  const todo = [root];
+  while (todo.length) {
+    const p = todo.pop();
+    sum += stats.get(p)?.self ?? 0;
+    todo.push(...(kids.get(p) ?? []));
+  }
+  return sum;
+}

@@ -28,7 +28,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { findBin, findNode } from "./lib.mjs";
+import { findBin, findNode, treeTicks } from "./lib.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "../..");
@@ -140,38 +140,6 @@ function machineTicks() {
   const total = f.reduce((a, b) => a + b, 0) - (f[8] ?? 0) - (f[9] ?? 0); // guest time is already in user/nice
   return { total, idle: f[3] + (f[4] ?? 0) };
 }
-function procStat(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = s.slice(s.lastIndexOf(")") + 2).split(" "); // f[0] is field 3 (state)
-    return { ppid: Number(f[1]), self: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
-  } catch {
-    return null;
-  }
-}
-/** CPU ticks used so far by pid and every live descendant (pronghorn's supervisor + worker). */
-function treeTicks(root) {
-  if (!HAVE_PROC) return 0;
-  const kids = new Map();
-  const stats = new Map();
-  for (const d of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    const st = procStat(d);
-    if (!st) continue;
-    stats.set(Number(d), st);
-    if (!kids.has(st.ppid)) kids.set(st.ppid, []);
-    kids.get(st.ppid).push(Number(d));
-  }
-  let sum = 0;
-  const todo = [root];
-  while (todo.length) {
-    const p = todo.pop();
-    sum += stats.get(p)?.self ?? 0;
-    todo.push(...(kids.get(p) ?? []));
-  }
-  return sum;
-}
-
 // ---------- servers ----------
 
 function firstLine(text) {

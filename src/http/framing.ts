@@ -70,6 +70,9 @@ function lowerList(value: string): string[] {
 
 /** Connection header value -> CONN_* bits. */
 export function connectionTokens(value: string): number {
+  // What clients send, compared as is before any case folding (a string per request saved).
+  if (value === "close" || value === "Close") return CONN_CLOSE;
+  if (value === "keep-alive" || value === "Keep-Alive") return CONN_KEEP_ALIVE;
   if (value.length === 5 || value.length === 10) {
     const v = value.toLowerCase();
     if (v === "close") return CONN_CLOSE;
@@ -103,6 +106,19 @@ function urlParses(url: string): boolean {
   } catch {
     return false;
   }
+}
+
+// Most requests to a worker name the same Host as the one before: its verdict is kept.
+let lastHost = "";
+let lastHostValid = true;
+
+/** The Host value is RFC 3986 syntax and what the WHATWG URL parser accepts too. */
+function hostValid(host: string): boolean {
+  if (host === lastHost) return lastHostValid;
+  const ok = HOST_RE.test(host) && hostParses(host);
+  lastHost = host;
+  lastHostValid = ok;
+  return ok;
 }
 
 function hostParses(host: string): boolean {
@@ -194,7 +210,7 @@ export function readHead(parsed: ParsedHead, maxBodySize: number): RequestHead |
 
   if (hosts > 1) return new Refusal(400, "more than one Host");
   if (hosts === 0 && minor === 1) return new Refusal(400, "HTTP/1.1 request without Host");
-  if (host !== null && host !== "" && (!HOST_RE.test(host) || !hostParses(host))) {
+  if (host !== null && host !== "" && !hostValid(host)) {
     return new Refusal(400, `invalid Host ${JSON.stringify(host.slice(0, 64))}`);
   }
   if (absolute && !urlParses(escapeHighOctets(target))) return new Refusal(400, `absolute-form target is not a valid URL: ${target.slice(0, 64)}`);

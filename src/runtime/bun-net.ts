@@ -9,8 +9,11 @@
  * is kept, so end() first flushes, then half-closes (FIN, reads go on, as Node's end() with
  * allowHalfOpen does: http/ lingers to read and drop until the peer closes too). There is no
  * writev: pieces are joined into one buffer (one copy) when small, else sent one by one. Reads
- * arrive as a fresh exact-size buffer per read (Bun has no way to read into caller memory), so
- * `readBuffer` is not used: http/ copies each chunk into wasm memory, the one copy Bun allows.
+ * arrive as a fresh exact-size buffer per read (Bun has no way to read into caller memory); each
+ * is copied into `readBuffer` (wasm memory), the one copy Bun allows, and http/ parses it there.
+ * Copying here rather than in http/ keeps http/ from slicing Bun's chunk: on JSC `subarray()` of
+ * a buffer that has no ArrayBuffer object yet allocates one and copies the bytes (bench/profile.md).
+ * PRONGHORN_NO_ONREAD=1 hands http/ Bun's own chunks instead.
  */
 import type { BunApi, BunSocket, BunSocketHandlers } from "./bun-api.js";
 import type { HandedListener, Listener, ListenOptions, RemoteAddr, Socket, SocketEvents } from "./runtime.js";
@@ -37,8 +40,8 @@ function bytesOf(data: Uint8Array | string): Uint8Array {
 
 class BunConnection implements Socket {
   events: SocketEvents = NOOP_EVENTS;
-  /** Bun hands each read over in a buffer of its own (see the file comment). */
-  readonly readsIntoBuffer = false;
+  /** Reads are copied into ListenOptions.readBuffer (see the file comment). */
+  readonly readsIntoBuffer: boolean;
   readonly #s: BunSocket<BunConnection>;
   readonly #unix: boolean;
   #remote: RemoteAddr | null = null;
@@ -48,9 +51,10 @@ class BunConnection implements Socket {
   #peerEnded = false;
   #closed = false;
 
-  constructor(s: BunSocket<BunConnection>, unix: boolean) {
+  constructor(s: BunSocket<BunConnection>, unix: boolean, readsIntoBuffer: boolean) {
     this.#s = s;
     this.#unix = unix;
+    this.readsIntoBuffer = readsIntoBuffer;
   }
 
   get remote(): RemoteAddr {
@@ -201,14 +205,39 @@ function rethrow(_s: unknown, error: Error): void {
   });
 }
 
-function handlers(accept: Accept, listener: () => Listener, unix: boolean): BunSocketHandlers<BunConnection> {
+function handlers(accept: Accept, listener: () => Listener, unix: boolean, readBuffer: Uint8Array | null): BunSocketHandlers<BunConnection> {
+  // The view handed to http/ for a read of n bytes: one per length, kept while reads come in
+  // that size (http/ holds a view only during the call, as on Node).
+  let lastLength = -1;
+  let lastView: Uint8Array | null = null;
+  const viewOf = (n: number): Uint8Array => {
+    if (n !== lastLength) {
+      lastView = readBuffer!.subarray(0, n);
+      lastLength = n;
+    }
+    return lastView!;
+  };
+  const intoBuffer = (s: BunSocket<BunConnection>, chunk: Uint8Array): void => {
+    const conn = s.data;
+    const max = readBuffer!.length;
+    if (chunk.length <= max) {
+      readBuffer!.set(chunk);
+      conn.events.data(viewOf(chunk.length));
+      return;
+    }
+    for (let at = 0; at < chunk.length; at += max) {
+      const n = Math.min(max, chunk.length - at);
+      readBuffer!.set(chunk.subarray(at, at + n));
+      conn.events.data(viewOf(n));
+    }
+  };
   return {
     open(s) {
-      const conn = new BunConnection(s, unix);
+      const conn = new BunConnection(s, unix, readBuffer !== null);
       s.data = conn;
       conn.events = accept(conn, listener());
     },
-    data: (s, chunk) => s.data.events.data(chunk),
+    data: readBuffer === null ? (s, chunk) => s.data.events.data(chunk) : intoBuffer,
     drain: (s) => s.data.onDrain(),
     end: (s) => s.data.onEnd(),
     close: (s) => s.data?.onClose(),
@@ -223,7 +252,8 @@ export async function bunListen(handed: HandedListener, options: ListenOptions, 
   const name = sockName(fd);
   if (name === undefined) throw new Error(`fd ${fd} is not a socket`);
   let listener: Listener | undefined;
-  const server = Bun.listen<BunConnection>({ fd, allowHalfOpen: true, socket: handlers(accept, () => listener!, name.family === "unix") });
+  const readBuffer = options.readBuffer !== undefined && options.zeroCopyReads ? options.readBuffer : null;
+  const server = Bun.listen<BunConnection>({ fd, allowHalfOpen: true, socket: handlers(accept, () => listener!, name.family === "unix", readBuffer) });
   setBacklog(server.fd, options.backlog);
   let closed = false;
   listener = {

@@ -12,6 +12,9 @@ export function base64Bytes(text: string): Uint8Array<ArrayBuffer> {
 
 /** A latin1 decoder over one ArrayBuffer (no copy of the memory): decode(start, end). */
 export function latin1Decoder(memory: ArrayBuffer): (start: number, end: number) => string {
-  const view = Buffer.from(memory);
+  const view = Buffer.from(memory) as Buffer & { latin1Slice?: (start: number, end: number) => string };
+  // latin1Slice is what toString("latin1") calls after looking the encoding up by name (Node's
+  // lib/buffer.js; Bun and Deno have it too): called directly, once per request head.
+  if (typeof view.latin1Slice === "function") return (start, end) => view.latin1Slice!(start, end);
   return (start, end) => view.toString("latin1", start, end);
 }

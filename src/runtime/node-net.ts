@@ -12,6 +12,7 @@
  */
 import net from "node:net";
 import type { HandedListener, Listener, ListenOptions, RemoteAddr, Socket, SocketEvents } from "./runtime.js";
+import type { DirectStreams } from "./node-handle.js";
 
 type Accept = (socket: Socket, listener: Listener) => SocketEvents;
 
@@ -164,14 +165,15 @@ function listenArgs(handed: HandedListener, backlog: number): net.ListenOptions 
   throw new Error(`pronghorn: this runtime cannot listen on ${handed.url} handed over as ${via.kind}`);
 }
 
-/** Accept on `handed`, calling `accept` for each connection. */
-export function nodeListen(handed: HandedListener, options: ListenOptions, accept: Accept): Promise<Listener> {
-  return listenOn(listenArgs(handed, options.backlog), handed, options, accept);
+/** Accept on `handed`, calling `accept` for each connection; `direct`: drive accepted handles
+ *  without a net.Socket (node-handle.ts) where it accepts them. */
+export function nodeListen(handed: HandedListener, options: ListenOptions, accept: Accept, direct: DirectStreams | null = null): Promise<Listener> {
+  return listenOn(listenArgs(handed, options.backlog), handed, options, accept, direct);
 }
 
 /** Accept on `where` (listen options with an fd, or a server handle received over IPC),
  *  calling `accept` for each connection. */
-export async function listenOn(where: net.ListenOptions | { handle: object }, handed: HandedListener, options: ListenOptions, accept: Accept): Promise<Listener> {
+export async function listenOn(where: net.ListenOptions | { handle: object }, handed: HandedListener, options: ListenOptions, accept: Accept, direct: DirectStreams | null = null): Promise<Listener> {
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -225,6 +227,12 @@ export async function listenOn(where: net.ListenOptions | { handle: object }, ha
       if (client !== undefined) zeroCopy!(client);
     };
     zeroCopy = (client: unknown): void => {
+      if (direct !== null && direct.accepts(client)) {
+        const socket = direct.wrap(client, unix, readBuffer);
+        socket.events = accept(socket, listener);
+        socket.start();
+        return;
+      }
       const wrapped = new NodeSocket(null, unix, true);
       const onread = {
         buffer: readBuffer,

@@ -7,6 +7,7 @@ import type { Runtime } from "./runtime.js";
 import { processHost } from "./process-host.js";
 import { nodeSupervisor } from "./node-supervisor.js";
 import { nodeListen } from "./node-net.js";
+import { directStreams } from "./node-handle.js";
 import { connectSupervisor, onWorkerSignal, readWorkerContext } from "./worker-channel.js";
 import { openLog } from "./log-file.js";
 import { onProcessUncaughtError } from "./uncaught-errors.js";
@@ -17,7 +18,7 @@ export const nodeRuntime: Runtime = {
   ...nodeSupervisor,
   workerContext: readWorkerContext,
   connectSupervisor,
-  listen: nodeListen,
+  listen: (handed, options, accept) => nodeListen(handed, options, accept, options.directHandles ? directStreams() : null),
   onWorkerSignal,
   onUncaughtError: onProcessUncaughtError,
   openLog,

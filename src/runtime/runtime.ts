@@ -91,6 +91,9 @@ export interface ListenOptions {
   readBuffer?: Uint8Array;
   /** false: never read into readBuffer, use the runtime's plain read path (PRONGHORN_NO_ONREAD=1). */
   zeroCopyReads: boolean;
+  /** false: keep the runtime's socket object around each connection where the server could
+   *  drive the OS handle directly (Node; PRONGHORN_NO_DIRECT_HANDLE=1). */
+  directHandles: boolean;
 }
 
 export interface Listener {
