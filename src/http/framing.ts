@@ -108,26 +108,22 @@ function urlParses(url: string): boolean {
   }
 }
 
-// Most requests to a worker name the same Host as the one before: its verdict is kept.
+// Most requests to a worker name the same Host as the one before: its verdict is kept apart
+// from the cache, which would hash the fresh string on every request.
 let lastHost = "";
 let lastHostValid = true;
 
 /** The Host value is RFC 3986 syntax and what the WHATWG URL parser accepts too. */
 function hostValid(host: string): boolean {
   if (host === lastHost) return lastHostValid;
-  const ok = HOST_RE.test(host) && hostParses(host);
-  lastHost = host;
-  lastHostValid = ok;
-  return ok;
-}
-
-function hostParses(host: string): boolean {
   let ok = hostCache.get(host);
   if (ok === undefined) {
-    ok = urlParses(`http://${host}/`);
+    ok = HOST_RE.test(host) && urlParses(`http://${host}/`);
     if (hostCache.size >= HOST_CACHE_MAX) hostCache.clear();
     hostCache.set(host, ok);
   }
+  lastHost = host;
+  lastHostValid = ok;
   return ok;
 }
 

@@ -89,17 +89,9 @@ const METHODS = ["useUserBuffer", "readStart", "readStop", "writeBuffer", "write
 export function directStreams(): DirectStreams | null {
   const b = streamWrap();
   if (b === null) return null;
-  // The methods live on the handle classes' prototypes (TCP, Pipe): checked once per prototype.
-  const checked = new WeakSet<object>();
   return {
-    accepts(handle) {
-      if (handle === null || typeof handle !== "object") return false;
-      const proto = Object.getPrototypeOf(handle) as object | null;
-      if (proto !== null && checked.has(proto)) return true;
-      if (!METHODS.every((m) => typeof (handle as Record<string, unknown>)[m] === "function")) return false;
-      if (proto !== null && METHODS.every((m) => typeof (proto as Record<string, unknown>)[m] === "function")) checked.add(proto);
-      return true;
-    },
+    accepts: (handle) => handle !== null && typeof handle === "object" &&
+      METHODS.every((m) => typeof (handle as Record<string, unknown>)[m] === "function"),
     wrap: (handle, unix, readBuffer) => new HandleSocket(handle as StreamHandle, unix, readBuffer, b),
   };
 }
@@ -323,7 +315,7 @@ export class HandleSocket implements Socket {
   }
 
   #afterClose(): void {
-    if (this.events === NOOP_EVENTS && this.#h.pronghorn === undefined) return;
+    if (this.#h.pronghorn === undefined) return; // closed already (reset's fallback calls twice)
     // (onread stays: its setter takes functions only, and onRead ignores a handle with no socket.)
     this.#h.pronghorn = undefined;
     const events = this.events;
