@@ -154,7 +154,7 @@ test("a 1 GiB upload read through request.body keeps the worker's RSS flat", asy
 // Known, not yet understood: with the net.Socket fallback forced (PRONGHORN_NO_DIRECT_HANDLE=1,
 // the test runner's Node 24 pass), about one run in ten ends with the worker idle, holding no TCP
 // socket, and not finishing its graceful stop after this download. The default direct path does
-// not show it (0 in 18 runs on Node 24).
+// not show it (0 in 6 runs on Node 24).
 const fallbackStopHang = process.env.PRONGHORN_NO_DIRECT_HANDLE === "1" &&
   "with the net.Socket fallback forced the worker sometimes does not finish its graceful stop after this download (known, not yet fixed)";
 test("a 1 GiB streamed download keeps the worker's RSS flat", { skip: fallbackStopHang }, async (t) => {
